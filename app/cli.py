@@ -1,0 +1,47 @@
+"""Command-line entry points operators and scripts rely on (names are kept stable; see README)."""
+import secrets
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from app.extensions import db
+
+users_cli = AppGroup("users", help="Manage accounts.")
+demo_cli = AppGroup("demo", help="Demo data for a new installation.")
+
+
+@users_cli.command("create-admin")
+@click.argument("email")
+@click.option("--name", default="Administrator", help="Display name for a new account.")
+@click.option("--password", default=None, help="Password for a new account (random when omitted).")
+def create_admin(email: str, name: str, password: str | None) -> None:
+    """Create an admin account, or promote an existing one; never a well-known default password."""
+    from app.accounts.models import User
+    from app.accounts.services import create_user
+
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        password = password or secrets.token_urlsafe(12)
+        user = create_user(email=email, display_name=name, password=password, role="other",
+                           confirmed=True, site_role="admin")
+        click.echo(f"Created admin {user.email} with password: {password}")
+    else:
+        user.site_role = "admin"
+        db.session.commit()
+        click.echo(f"Promoted {user.email} to admin.")
+
+
+@demo_cli.command("load")
+def demo_load() -> None:
+    """Load demo accounts and content; running it again changes nothing."""
+    from app.demo import load_demo
+
+    for line in load_demo():
+        click.echo(line)
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)

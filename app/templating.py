@@ -1,0 +1,51 @@
+"""Jinja helpers and the locale choice: one place for what every template may call."""
+from datetime import datetime
+
+from flask import Flask, request
+from flask_login import current_user
+
+
+def select_locale() -> str:
+    from flask import current_app
+    languages = current_app.config["LANGUAGES"]
+    if current_user and getattr(current_user, "is_authenticated", False) and current_user.language in languages:
+        return current_user.language
+    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _format_date(value: datetime | None, fmt: str = "%d %b %Y") -> str:
+    return value.strftime(fmt) if value else ""
+
+
+def _format_datetime(value: datetime | None) -> str:
+    return value.strftime("%d %b %Y, %H:%M UTC") if value else ""
+
+
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.filters["date"] = _format_date
+    app.jinja_env.filters["datetime"] = _format_datetime
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def _globals():
+        return {"site_name": app.config["SITE_NAME"], "nav_sections": _nav(app)}
+
+
+def _nav(app: Flask) -> list[tuple[str, str]]:
+    from flask_babel import gettext as _
+    items = []
+    for endpoint, label in (
+        ("groups.directory", "Groups"),
+        ("forum.index", "Forum"),
+        ("directory.index", "Centres"),
+        ("trials.index", "Trials"),
+        ("guidelines.index", "Guidelines"),
+        ("agenda.index", "Events"),
+        ("search.search", "Search"),
+    ):
+        if endpoint in app.view_functions:
+            items.append((endpoint, _(label)))
+    return items

@@ -1,0 +1,114 @@
+"""Settings for the three ways Oncollab runs: embedded (default), tests, and scale-out.
+
+Every setting can be overridden by an environment variable named ``ONCOLLAB_<SETTING>``
+(e.g. ``ONCOLLAB_DATABASE_URL``), so operators never edit this file.
+"""
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _secret_key(instance_dir: Path) -> str:
+    """A key generated once per installation, so sessions survive restarts without a default secret."""
+    path = instance_dir / "secret_key"
+    if not path.exists():
+        instance_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Config:
+    SITE_NAME = "Oncollab"
+    INSTANCE_DIR = str(BASE_DIR / "instance")
+    # None below means "inside INSTANCE_DIR", resolved in load_config.
+    SECRET_KEY = None  # generated once into the instance directory when not given
+    DATABASE_URL = None  # SQLite file instance/oncollab.db
+    SEARCH_INDEX_DIR = str(BASE_DIR / "search_index")
+    UPLOAD_DIR = None  # instance/uploads
+    OUTBOX_DIR = None  # instance/outbox
+    SOCKETIO_MESSAGE_QUEUE = None
+    # Links in e-mails are built from this, never from the request's Host header.
+    PUBLIC_URL = "http://127.0.0.1:5000"
+
+    MAIL_SERVER = None  # SMTP host; when unset, mail is written as .eml files to OUTBOX_DIR
+    MAIL_PORT = 587
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_USE_TLS = True
+    MAIL_SENDER = "Oncollab <no-reply@oncollab.local>"
+
+    MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = False
+    REMEMBER_COOKIE_DURATION = 30 * 24 * 3600
+    PERMANENT_SESSION_LIFETIME = 14 * 24 * 3600
+    SESSION_IDLE_TIMEOUT = 14 * 24 * 3600
+    TOKEN_MAX_AGE = 24 * 3600  # e-mail confirmation and change links
+    RESET_TOKEN_MAX_AGE = 3600  # password reset links
+    WTF_CSRF_TIME_LIMIT = None  # a token lives as long as the session
+    TERMS_VERSION = "2026-11"
+
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_LOGIN = "10 per minute"
+    RATELIMIT_LOGIN_ACCOUNT = "5 per minute"
+    RATELIMIT_REGISTER = "5 per hour"
+    RATELIMIT_RESET = "5 per hour"
+
+    BABEL_DEFAULT_LOCALE = "en"
+    LANGUAGES = ["en"]
+    DEBUG = False
+    TESTING = False
+
+
+class TestConfig(Config):
+    TESTING = True
+    WTF_CSRF_ENABLED = True  # tests send real tokens; a test can turn it off explicitly
+    RATELIMIT_ENABLED = False
+    PUBLIC_URL = "http://localhost"
+
+
+class ScaleOutConfig(Config):
+    DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1/oncollab"
+    SOCKETIO_MESSAGE_QUEUE = "redis://127.0.0.1:6379/0"
+    RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/1"
+
+
+CONFIGS = {"default": Config, "test": TestConfig, "scaleout": ScaleOutConfig}
+
+
+def _coerce(current, raw: str):
+    if isinstance(current, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(current, int):
+        return int(raw)
+    if isinstance(current, list):
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    return raw
+
+
+def load_config(base=None, overrides: dict | None = None) -> dict:
+    """Merge a config class, ONCOLLAB_* environment variables and explicit overrides (tests)."""
+    if base is None:
+        base = CONFIGS[os.environ.get("ONCOLLAB_CONFIG", "default")]
+    values = {key: getattr(base, key) for key in dir(base) if key.isupper()}
+    for key, raw in os.environ.items():
+        if key.startswith("ONCOLLAB_") and key != "ONCOLLAB_CONFIG":
+            name = key[len("ONCOLLAB_"):]
+            values[name] = _coerce(values.get(name), raw)
+    values.update(overrides or {})
+    instance = Path(values["INSTANCE_DIR"])
+    values["DATABASE_URL"] = values["DATABASE_URL"] or f"sqlite:///{instance / 'oncollab.db'}"
+    values["UPLOAD_DIR"] = values["UPLOAD_DIR"] or str(instance / "uploads")
+    values["OUTBOX_DIR"] = values["OUTBOX_DIR"] or str(instance / "outbox")
+    values["SECRET_KEY"] = values["SECRET_KEY"] or _secret_key(instance)
+    values["SQLALCHEMY_DATABASE_URI"] = values["DATABASE_URL"]
+    return values

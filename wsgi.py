@@ -1,0 +1,4 @@
+"""The one entry point for servers (gunicorn wsgi:app) and the flask CLI (flask --app wsgi ...)."""
+from app import create_app
+
+app = create_app()
