@@ -30,6 +30,8 @@ def pg_database():
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+        # A throw-away database need not wait for the disk on every commit.
+        conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit TO off'))
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
     yield url
     with admin.connect() as conn:
@@ -62,9 +64,10 @@ def build_app(tmp_path: Path, pg_url: str | None = None, **overrides):
 def _truncate_all(app):
     with app.app_context():
         db.session.remove()
-        names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+        # DELETE beats TRUNCATE on a few small tables (TRUNCATE rewrites files).
         with db.engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
         db.engine.dispose()
 
 
