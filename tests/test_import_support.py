@@ -1,0 +1,83 @@
+"""Helpers for the directory, trial and guideline tests (no tests here): the project's real data/
+files, parsed once per run and imported into each test's fresh app, and short HTTP helpers."""
+import json
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import event
+
+from app.extensions import db
+from tests.conftest import csrf_from, login_as
+from tests.factories import make_user
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+TRIALS_FILE = DATA / "ctgov_v2_nsclc_studies.json"
+SITES_FILE = DATA / "oncology_trial_sites.csv"
+GUIDELINES_FILE = DATA / "nccn_guidelines_index.csv"
+_cache: dict = {}
+
+
+def studies() -> list:
+    """The parsed trial file, read once per run (each test still imports into its own database)."""
+    if "studies" not in _cache:
+        _cache["studies"] = json.loads(TRIALS_FILE.read_bytes())
+    return _cache["studies"]
+
+
+def sites_text() -> str:
+    if "sites" not in _cache:
+        _cache["sites"] = SITES_FILE.read_text(encoding="utf-8")
+    return _cache["sites"]
+
+
+def load_all(app, guidelines: bool = True) -> dict:
+    """Import trials, then sites, then guidelines, as the demo does; return the reports."""
+    from app.directory.importer import import_sites
+    from app.guidelines.importer import import_guidelines
+    from app.trials.importer import import_trials
+    with app.app_context():
+        reports = {"trials": import_trials(studies()), "sites": import_sites(sites_text())}
+        if guidelines:
+            reports["guidelines"] = import_guidelines(GUIDELINES_FILE.read_text(encoding="utf-8"))
+    return reports
+
+
+def person(app, **kwargs):
+    with app.app_context():
+        user = make_user(**kwargs)
+        db.session.refresh(user)
+        return user
+
+
+def browser(app, user=None):
+    client = app.test_client()
+    if user is not None:
+        login_as(client, user)
+    return client
+
+
+def post(client, url, data=None, page="/", **kwargs):
+    """POST with the CSRF token a browser would have found on ``page``."""
+    token = csrf_from(client.get(page).get_data(as_text=True))
+    return client.post(url, data={**(data or {}), "csrf_token": token}, **kwargs)
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+@contextmanager
+def statements(app):
+    """Every SQL statement the app runs inside the block."""
+    with app.app_context():
+        engine = db.engine
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
