@@ -29,7 +29,14 @@ class Config:
     SEARCH_INDEX_DIR = str(BASE_DIR / "search_index")
     UPLOAD_DIR = None  # instance/uploads
     OUTBOX_DIR = None  # instance/outbox
-    SOCKETIO_MESSAGE_QUEUE = None
+    SOCKETIO_MESSAGE_QUEUE = None  # e.g. redis://127.0.0.1:6379/0: processes share rooms through it
+    SOCKETIO_CHANNEL = "oncollab-socketio"  # pub/sub channel (and key prefix) on that queue
+    SOCKETIO_ASYNC_MODE = "auto"  # gevent when the server monkey-patched (gunicorn -k gevent), else threading
+    SOCKETIO_TRANSPORTS = ["websocket"]  # no long-polling: no sticky sessions behind a balancer
+    SOCKETIO_MAX_BUFFER = 256 * 1024  # bytes in one socket message (a 50,000-character post fits)
+    SOCKETIO_RATELIMIT = "10 per 10 seconds"  # replies and chat messages sent over a socket, per account
+    SOCKETIO_JOIN_RATELIMIT = "30 per 10 seconds"  # room joins per connection
+    CHAT_MESSAGE_MAX = 5000
     # Links in e-mails are built from this, never from the request's Host header.
     PUBLIC_URL = "http://127.0.0.1:5000"
 
@@ -62,6 +69,7 @@ class Config:
     RATELIMIT_LOGIN_ACCOUNT = "5 per minute"
     RATELIMIT_REGISTER = "5 per hour"
     RATELIMIT_RESET = "5 per hour"
+    RATELIMIT_POSTING = "20 per minute"  # forum topics and replies, per account
 
     BABEL_DEFAULT_LOCALE = "en"
     LANGUAGES = ["en"]

@@ -289,9 +289,9 @@ def can_post(user, target) -> bool:
     if not _signed_in(user) or not user.is_active:
         return False
     if isinstance(target, Category):
-        return True  # site-wide categories take topics from any active account
+        return user.is_confirmed  # site-wide categories take topics from any confirmed account
     if isinstance(target, Topic):
-        if not can_view(user, target):
+        if not user.is_confirmed or not can_view(user, target):
             return False
         if target.group is not None and target.group.is_archived:
             return False
@@ -304,6 +304,11 @@ def can_post(user, target) -> bool:
         membership = membership_of(user, target)
         return bool(membership and membership.state == "member")
     raise LookupError(f"can_post has no rule for {type(target).__name__}")
+
+
+def can_start_topic(user, home) -> bool:
+    """A new topic in a category or a group's forum: publishing needs a confirmed address."""
+    return _signed_in(user) and user.is_confirmed and can_post(user, home)
 
 
 def can_edit_post(user, post) -> bool:

@@ -1,0 +1,142 @@
+"""Socket events of forum topics, and the broadcasts the forum services make after each commit.
+
+Visitors may follow public topics (read-only); group topics follow ``policy.can_view``. A reply
+sent over the socket goes through ``services.create_reply``, exactly like the HTML form."""
+from __future__ import annotations
+
+from flask import url_for
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
+
+from app import policy, realtime, realtime_presence
+from app.chat.sockets import int_arg, iso, parse_since
+from app.extensions import db, socketio
+from app.forum import services
+from app.forum.models import Post, Topic
+
+CATCH_UP_MAX = 200
+
+
+def post_payload(post: Post, badge: dict | None = None) -> dict:
+    """What every reader of the room may see: saved, sanitised HTML; the badge as a visitor
+    would see it (profile fields each have their own audience, and a broadcast has one payload)."""
+    removed = post.is_removed
+    return {
+        "topic": post.topic_id, "id": post.id, "number": post.number,
+        "author": {"id": post.author_id, "name": post.author.display_name,
+                   "url": url_for("accounts.profile", user_id=post.author_id), **(badge or {})},
+        "body_html": None if removed else post.body_html,
+        "removed": removed, "removed_by_author": removed and post.removed_by_author,
+        "created_at": iso(post.created_at), "edited": bool(post.edited_at) and not removed,
+        "quote_of": post.quote_of_id, "url": url_for("forum.permalink", post_id=post.id),
+    }
+
+
+def _payloads(posts) -> list[dict]:
+    from app.forum.queries import badges_for
+    badges = badges_for({p.author for p in posts}, None) if posts else {}
+    return [post_payload(p, badges.get(p.author_id)) for p in posts]
+
+
+def _topic(data) -> Topic | None:
+    topic_id = int_arg(data, "topic")
+    return db.session.get(Topic, topic_id) if topic_id is not None else None
+
+
+@socketio.on("join_topic")
+def join_topic(data=None):
+    if not realtime.allowed_rate("join"):
+        return realtime.refuse("rate_limited", _("Too many requests. Please wait a few seconds."))
+    topic = _topic(data)
+    if topic is None or not realtime.join(topic, lambda: policy.can_view(realtime.viewer(), topic), {"topic": topic.id}):
+        return realtime.refuse("not_found", _("This topic is not available."))
+    after = int_arg(data, "after", 0)
+    since = parse_since((data or {}).get("since"))
+    rows = db.session.scalars(select(Post).where(Post.topic_id == topic.id, Post.number > after)
+                              .options(joinedload(Post.author)).order_by(Post.number).limit(CATCH_UP_MAX + 1)).all()
+    changed = []
+    if since is not None and after > 0:
+        changed = db.session.scalars(select(Post).where(
+            Post.topic_id == topic.id, Post.number <= after,
+            or_(Post.edited_at >= since, Post.deleted_at >= since)).options(joinedload(Post.author))
+            .order_by(Post.number).limit(CATCH_UP_MAX)).all()
+    from app.models_base import utcnow
+    user = realtime.viewer()
+    return {"ok": True, "posts": _payloads(rows[:CATCH_UP_MAX]), "changed": _payloads(changed),
+            "truncated": len(rows) > CATCH_UP_MAX, "now": iso(utcnow()),
+            "can_reply": bool(user) and policy.can_post(user, topic)}
+
+
+@socketio.on("leave_topic")
+def leave_topic(data=None):
+    topic = _topic(data)
+    if topic is not None:
+        realtime.leave(topic)
+    return {"ok": True}
+
+
+@socketio.on("reply")
+def reply(data=None):
+    user = realtime.viewer()
+    if user is None:
+        return realtime.refuse("login", _("Please log in to reply."))
+    body = data.get("body") if isinstance(data, dict) else None
+    if not isinstance(body, str):
+        return realtime.refuse("invalid", _("Please write something."))
+    if len(body) > services.BODY_MAX:
+        return realtime.refuse("too_long", _("Posts can be at most %(limit)d characters long.", limit=services.BODY_MAX))
+    topic = _topic(data)
+    if topic is None or not policy.can_view(user, topic):
+        return realtime.refuse("not_found", _("This topic is not available."))
+    if not realtime.allowed_rate("message", user.id):
+        return realtime.refuse("rate_limited", _("You are sending messages too quickly. Please wait a few seconds "
+                                                 "and try again; this reply was not posted."))
+    try:
+        post = services.create_reply(topic, user, body=body, quote_of=data.get("quote_of") or None)
+    except services.ForumError as error:
+        db.session.rollback()
+        return realtime.refuse("denied" if error.status == 403 else "invalid", error.message)
+    return {"ok": True, "id": post.id, "number": post.number, "url": url_for("forum.permalink", post_id=post.id)}
+
+
+@socketio.on("topic_typing")
+def topic_typing(data=None):
+    topic = _topic(data)
+    if topic is not None:
+        realtime_presence.typing(topic, lambda: policy.can_post(realtime.viewer(), topic), {"topic": topic.id})
+
+
+# --- broadcasts, called by app/forum/services.py after its commits -----------------------------------
+
+def announce_post(post: Post) -> None:
+    with realtime.url_context():
+        realtime.emit_to(post.topic, "post", _payloads([post])[0])
+
+
+def announce_edit(post: Post) -> None:
+    with realtime.url_context():
+        realtime.emit_to(post.topic, "post_edited", _payloads([post])[0])
+
+
+def announce_removal(post: Post, gone: str) -> None:
+    if gone == "topic":
+        announce_topic_gone(post.topic)
+        return
+    with realtime.url_context():
+        realtime.emit_to(post.topic, "post_removed", _payloads([post])[0])
+
+
+def announce_topic_gone(topic: Topic) -> None:
+    """Deleted: readers are told and the room emptied (only staff could still read it)."""
+    realtime.close(topic, "topic_removed", {"topic": topic.id}, _("This topic was removed."))
+
+
+def announce_move(topic: Topic, old_room: str) -> None:
+    """Moved: the room name follows the group, so the old room is told where to go, then emptied;
+    readers who may read the new place rejoin from the new page."""
+    if realtime.room_name(topic) == old_room:
+        return
+    with realtime.url_context():
+        url = url_for("forum.topic", topic_id=topic.id, slug=topic.slug)
+    realtime.close(old_room, "topic_moved", {"topic": topic.id, "url": url}, _("This topic was moved."))
