@@ -67,7 +67,7 @@ class Post(db.Model):
     body = db.Column(db.Text, nullable=False)
     body_html = db.Column(db.Text, nullable=False)
     html_version = db.Column(db.Integer, nullable=False, default=1)
-    quote_of_id = db.Column(db.Integer, db.ForeignKey("posts.id"))
+    quote_of_id = db.Column(db.Integer, db.ForeignKey("posts.id", ondelete="SET NULL"))
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)
     edited_at = db.Column(db.DateTime)
     edited_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
