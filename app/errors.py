@@ -1,8 +1,11 @@
 """Error pages: HTML for people, JSON for API callers, never a traceback."""
+import math
+import time
+
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException
 
 MESSAGES = {
     400: "The request could not be understood.",
@@ -41,11 +44,8 @@ def register(app: Flask) -> None:
     def _http(error):
         reason = error.description if error.code not in (404, 429, 500) and error.description != type(error).description else None
         # 429: Flask-Limiter's description is the limit itself ("3 per 1 minute"), not words for people.
-        response, code = error_response(error.code or 500, reason)
-        if not isinstance(response, tuple):
-            pass
-        result = app.make_response((response, code))
-        for key, value in (error.get_headers() if hasattr(error, "get_headers") else []):
+        result = app.make_response(error_response(error.code or 500, reason))
+        for key, value in error.get_headers():
             if key.lower() in ("retry-after", "allow", "www-authenticate"):
                 result.headers[key] = value
         if error.code == 429:
@@ -61,9 +61,6 @@ def register(app: Flask) -> None:
 def _retry_after(error) -> int:
     """Seconds until the breached window resets. Flask-Limiter later takes the max of this and
     its own value, so the window length (the old fallback) would overstate the wait."""
-    import math
-    import time
-
     from app.extensions import limiter
     try:
         current = limiter.current_limit
