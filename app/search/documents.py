@@ -1,0 +1,189 @@
+"""One builder per searchable model: a database row in, a Whoosh document (a dict) out.
+
+PRIVACY: investigators' names and contacts (Trial.central_contacts, overall_officials,
+TrialSite.contacts) are never read here; a trial site's facility name is indexed only when the
+site is linked to a directory centre (registry facility names are sometimes a person's name).
+Authors are never indexed either: the search finds content, not people.
+"""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from app.search.schema import TYPE_OF_KIND
+
+SNIPPET_CHARS = 320
+
+
+def _clean(value) -> str:
+    return re.sub(r"\s+", " ", str(value or "")).strip()
+
+
+def _keyword(values) -> str:
+    """Facet values are comma-separated codes, so a value must not carry a comma itself."""
+    out = []
+    for value in values:
+        value = _clean(value).replace(",", " ")
+        if value and value not in out:
+            out.append(value)
+    return ",".join(out)
+
+
+def _phrase(value) -> str:
+    return re.sub(r"[\s\-_/,]+", " ", _clean(value).lower()).strip()[:120]
+
+
+def _day(value) -> str:
+    return value.strftime("%Y%m%d") if value else ""
+
+
+def compact(doc: dict) -> dict:
+    """Absent beats empty: an empty value would still cost a posting (or a column cell)."""
+    return {k: v for k, v in doc.items() if v not in ("", None) or k in ("key", "title")}
+
+
+def _base(kind: str, dbid, ref, scope: str, group_id=None) -> dict:
+    return {"key": f"{kind}:{dbid}", "kind": kind, "type": TYPE_OF_KIND[kind], "dbid": str(dbid),
+            "ref": str(ref), "scope": scope, "group_id": str(group_id or "")}
+
+
+def trial_document(f: dict) -> dict:
+    """From plain values, so the benchmark indexes exactly what the app does."""
+    conditions = f.get("conditions") or []
+    interventions = f.get("interventions") or []
+    sites = f.get("sites") or []
+    title = _clean(f["brief_title"])
+    places = " ".join(f"{s.get('facility', '')} {s.get('city', '')} {s.get('country', '')}" for s in sites)
+    # The official title mostly repeats the brief one in registry language: left out, it saves
+    # a sixth of the indexing time at 100k trials for little recall (brief_summary covers it).
+    body = " ".join([title, _clean(f.get("acronym")), f["nct_id"],
+                     " ".join(conditions), " ".join(i.get("name", "") for i in interventions),
+                     " ".join(f.get("keywords") or []), _clean(f.get("brief_summary")),
+                     _clean(f.get("sponsor")), places])
+    doc = _base("trial", f["id"], f["nct_id"], "public")
+    doc.update(
+        title=title, body=body, snippet=_clean(f.get("brief_summary"))[:SNIPPET_CHARS],
+        phrases=_keyword([_phrase(c) for c in conditions] + [_phrase(title), _phrase(f.get("acronym"))]
+                         + [_phrase(i.get("name")) for i in interventions[:5]]),
+        date=f.get("date") or "",
+        subtitle=" · ".join(x for x in (f["nct_id"], f.get("status_label", ""), f.get("phase_label", "")) if x),
+        status=f.get("status") or "", phase=_keyword((f.get("phases") or "").split("|")),
+        country=_keyword(s.get("country_code") for s in sites),
+        condition=_keyword(c.lower() for c in conditions[:8]),
+        itype=_keyword(i.get("type", "") for i in interventions),
+        age=_keyword((f.get("std_ages") or "").split("|")),
+    )
+    return compact(doc)
+
+
+def trial(t) -> dict:
+    sites = [{"facility": s.facility if s.centre_id else "", "city": s.city, "country": s.country,
+              "country_code": s.country_code or ""} for s in t.sites]
+    return trial_document(dict(
+        id=t.id, nct_id=t.nct_id, brief_title=t.brief_title, official_title=t.official_title,
+        acronym=t.acronym, conditions=list(t.conditions or []), interventions=list(t.interventions or []),
+        keywords=list(t.keywords or []), brief_summary=t.brief_summary, sponsor=t.sponsor, sites=sites,
+        status=t.status, phases=t.phases, std_ages=t.std_ages, date=_day(t.last_update),
+        status_label=t.status_label, phase_label=t.phase_label))
+
+
+def _country_name(code) -> str:
+    from app.accounts.forms import COUNTRIES
+    try:
+        return str(COUNTRIES.get(code, code or ""))
+    except Exception:  # outside a request the lazy label may not resolve; the code still helps
+        return code or ""
+
+
+def centre(c) -> dict:
+    from app.extensions import db
+    from app.trials.models import Trial, TrialSite
+    from app.directory.models import NETWORKS
+    conditions = db.session.scalars(select(Trial.conditions_text).join(TrialSite, TrialSite.trial_id == Trial.id)
+                                    .where(TrialSite.centre_id == c.id).distinct().limit(50)).all()
+    networks = c.network_codes
+    names = [c.name, *(c.aliases or [])]
+    doc = _base("centre", c.id, c.slug, "public")
+    doc.update(
+        title=_clean(c.name),
+        body=" ".join([*names, c.city, c.state, c.address, _country_name(c.country), c.country or "",
+                       c.kind_label, c.specialties, " ".join(NETWORKS.get(n, n) for n in networks),
+                       " ".join(conditions)]),
+        snippet=_clean(", ".join(x for x in (c.address, c.city, _country_name(c.country)) if x)
+                       + (". " + c.specialties if c.specialties else ""))[:SNIPPET_CHARS],
+        phrases=_keyword([_phrase(n) for n in names] + [_phrase(c.city)]),
+        date=_day(c.updated_at), lat=c.lat, lon=c.lon, subtitle=f"{c.kind_label} · {c.city}",
+        country=c.country or "", ckind=c.kind, network=_keyword(networks))
+    return compact(doc)
+
+
+def guideline(g) -> dict:
+    doc = _base("guideline", g.id, g.id, "public")
+    doc.update(
+        title=_clean(g.title),
+        body=" ".join([g.title, g.tumour_type, g.publisher, g.category, g.version, str(g.year or "")]),
+        snippet=_clean(" · ".join(x for x in (g.publisher, g.tumour_type, g.category, g.version) if x))[:SNIPPET_CHARS],
+        phrases=_keyword([_phrase(g.title), _phrase(g.tumour_type)]),
+        date=f"{g.year}0101" if g.year else _day(g.updated_at), subtitle=g.publisher,
+        publisher=_clean(g.publisher), tumour=_keyword([g.tumour_type]), year=str(g.year or ""))
+    return compact(doc)
+
+
+def _month(value) -> str:
+    return value.strftime("%Y-%m") if value else ""
+
+
+def group(gr) -> dict:
+    from app import policy
+    doc = _base("group", gr.id, gr.slug, policy.scope_of(gr), gr.id)
+    doc.update(title=_clean(gr.name), body=" ".join([gr.name, gr.description, " ".join(gr.tag_list)]),
+               snippet=_clean(gr.description)[:SNIPPET_CHARS], date=_day(gr.created_at),
+               subtitle="Group", kind="group", month=_month(gr.created_at))
+    return compact(doc)
+
+
+def topic(t, opening_body: str | None = None) -> dict:
+    from app import policy
+    from app.extensions import db
+    from app.forum.models import Post
+    if opening_body is None:
+        opening_body = db.session.scalar(select(Post.body).where(
+            Post.topic_id == t.id, Post.number == 1, Post.deleted_at.is_(None))) or ""
+    doc = _base("topic", t.id, t.id, policy.scope_of(t), t.group_id)
+    doc.update(topic=str(t.id), title=_clean(t.title), body=" ".join([t.title, opening_body]),
+               snippet=_clean(opening_body)[:SNIPPET_CHARS], date=_day(t.last_post_at or t.created_at),
+               subtitle="Topic", kind="topic", month=_month(t.created_at))
+    return compact(doc)
+
+
+def post(p) -> dict | None:
+    """Replies only (the opening post is part of its topic's document); removed ones are gone."""
+    from app import policy
+    if p.number == 1 or p.deleted_at is not None:
+        return None
+    doc = _base("post", p.id, p.id, policy.scope_of(p), p.topic.group_id)
+    doc.update(topic=str(p.topic_id), title="", body=p.body, snippet=_clean(p.body)[:SNIPPET_CHARS], date=_day(p.created_at),
+               subtitle=f"Reply in: {_clean(p.topic.title)}", kind="post", month=_month(p.created_at))
+    return compact(doc)
+
+
+def models() -> dict:
+    """kind -> (Model, builder); the one list the indexer, rebuild and check walk."""
+    from app.directory.models import Centre
+    from app.forum.models import Post, Topic
+    from app.groups.models import Group
+    from app.guidelines.models import Guideline
+    from app.trials.models import Trial
+    return {"trial": (Trial, trial), "centre": (Centre, centre), "guideline": (Guideline, guideline),
+            "group": (Group, group), "topic": (Topic, topic), "post": (Post, post)}
+
+
+def indexable_ids(kind: str) -> set[int]:
+    """Ids the index should hold for a kind (check compares these with the index)."""
+    from app.extensions import db
+    model, _builder = models()[kind]
+    query = select(model.id)
+    if kind == "post":
+        query = query.where(model.number > 1, model.deleted_at.is_(None))
+    return set(db.session.scalars(query))

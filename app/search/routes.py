@@ -1,0 +1,165 @@
+"""Search pages, as-you-type suggestions and the JSON API; every channel goes through ``run``.
+
+``run`` applies the access policy twice: the Whoosh filter on ``scopes_for`` (so counts and
+facets only cover allowed documents), then one ``visible()`` query per kind over the shown hits
+(so an index that lags the database can never show what the database forbids).
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from app import policy
+from app.extensions import db
+from app.search import documents, labels
+from app.search.query import PER_PAGE, clean, search as run_query
+from app.search.schema import FACETS, TYPES
+from app.search.suggest import suggest as run_suggest
+
+bp = Blueprint("search", __name__)
+PATH_TYPES = {"trials": "trial", "centres": "centre", "guidelines": "guideline", "community": "community"}
+MAX_PAGE = 50
+SORTS = ("relevance", "date", "distance")
+
+
+def _scopes():
+    return None if policy.is_staff(current_user) else policy.scopes_for(current_user)
+
+
+def _float(name: str, low: float, high: float):
+    try:
+        value = float(request.args.get(name, ""))
+    except ValueError:
+        return None
+    return value if low <= value <= high else None
+
+
+def params(kind: str | None = None) -> dict:
+    """Request arguments, validated: anything unknown is ignored rather than an error."""
+    kind = kind or request.args.get("type", "")
+    kind = kind if kind in TYPES else ""
+    try:
+        page = min(MAX_PAGE, max(1, int(request.args.get("page", 1))))
+    except ValueError:
+        page = 1
+    filters = {}
+    for name in FACETS.get(kind, ()):
+        values = [v[:120] for v in request.args.getlist(name) if v][:5]
+        if values:
+            filters[name] = values
+    sort = request.args.get("sort", "relevance")
+    lat, lon = _float("lat", -90, 90), _float("lon", -180, 180)
+    near = (lat, lon) if lat is not None and lon is not None else None
+    return {"q": clean(request.args.get("q", "")), "type": kind, "page": page, "filters": filters,
+            "sort": sort if sort in SORTS else "relevance", "near": near}
+
+
+def run(p: dict) -> dict:
+    base = current_app.config["SEARCH_INDEX_DIR"]
+    types = (p["type"],) if p["type"] else ()
+    out = run_query(base, p["q"], types=types, scopes=_scopes(), filters=p["filters"], sort=p["sort"],
+                    page=p["page"], near=p["near"], per_page=PER_PAGE)
+    out["hits"] = _recheck(out["hits"])
+    for hit in out["hits"]:
+        hit["url"] = hit_url(hit)
+    out["facets"] = labels.label_facets(out["facets"])
+    return out
+
+
+def _recheck(hits: list[dict]) -> list[dict]:
+    """One query per kind: drop hits the database no longer has or the user may not see."""
+    models = documents.models()
+    by_kind: dict[str, list[int]] = {}
+    for hit in hits:
+        by_kind.setdefault(hit["kind"], []).append(int(hit["dbid"]))
+    allowed: dict[str, set[int]] = {}
+    for kind, ids in by_kind.items():
+        model = models[kind][0]
+        query = select(model.id).where(model.id.in_(ids))
+        if kind in ("group", "topic", "post"):
+            query = policy.visible(query, current_user, model)
+        if kind == "post":
+            query = query.where(model.deleted_at.is_(None))
+        allowed[kind] = set(db.session.scalars(query))
+    return [h for h in hits if int(h["dbid"]) in allowed[h["kind"]]]
+
+
+def hit_url(hit: dict) -> str:
+    kind, ref = hit["kind"], hit["ref"]
+    if kind == "trial":
+        return url_for("trials.show", nct_id=ref)
+    if kind == "centre":
+        return url_for("directory.show", slug=ref)
+    if kind == "guideline":
+        return url_for("guidelines.show", guideline_id=int(ref))
+    if kind == "group":
+        endpoint = "groups.show" if "groups.show" in current_app.view_functions else "forum.group_forum"
+        return url_for(endpoint, slug=ref)
+    if kind == "topic":
+        return url_for("forum.topic", topic_id=int(ref))
+    return url_for("forum.permalink", post_id=int(ref))
+
+
+def page_url(p: dict, **changes) -> str:
+    """The current search with some arguments changed (facet links, pages, sorting)."""
+    args = {"q": p["q"], "sort": p["sort"] if p["sort"] != "relevance" else None, "page": None}
+    if p["near"]:
+        args["lat"], args["lon"] = p["near"]
+    filters = {k: list(v) for k, v in p["filters"].items()}
+    for key, value in changes.items():
+        if key.startswith("add_"):
+            filters.setdefault(key[4:], []).append(value)
+        elif key.startswith("drop_"):
+            filters[key[5:]] = [v for v in filters.get(key[5:], []) if v != value]
+        else:
+            args[key] = value
+    args.update({k: v for k, v in filters.items() if v})
+    args = {k: v for k, v in args.items() if v not in (None, "", [])}
+    if p["type"]:
+        return url_for("search.by_type", database=_path_of(p["type"]), **args)
+    return url_for("search.search", **args)
+
+
+def _path_of(kind: str) -> str:
+    return {v: k for k, v in PATH_TYPES.items()}[kind]
+
+
+@bp.get("/search")
+def search():
+    return _page(None)
+
+
+@bp.get("/search/<database>")
+def by_type(database: str):
+    if database not in PATH_TYPES:
+        abort(404)
+    return _page(PATH_TYPES[database])
+
+
+def _page(kind):
+    p = params(kind)
+    out = run(p) if (p["q"] or p["type"]) else None
+    return render_template("search/search.html", p=p, out=out, page_url=page_url, path_of=_path_of,
+                           facet_title=labels.FACET_TITLES, type_labels=labels.TYPE_LABELS,
+                           per_page=PER_PAGE)
+
+
+@bp.get("/search/suggest")
+def suggest():
+    items = run_suggest(current_app.config["SEARCH_INDEX_DIR"], request.args.get("q", ""))
+    return jsonify(suggestions=items)
+
+
+@bp.get("/api/search")
+def api():
+    p = params()
+    out = run(p)
+    results = [{"type": h["type"], "kind": h["kind"],
+                "id": h["ref"] if h["kind"] in ("trial", "centre", "group") else int(h["ref"]),
+                "title": h["title"], "url": h["url"], "snippet": str(h["snippet_html"])}
+               for h in out["hits"]]
+    facets = {name: [{"value": v, "label": label, "count": c} for v, label, c in values]
+              for name, values in out["facets"].items()}
+    return jsonify(total=out["total"], page=p["page"], per_page=PER_PAGE, results=results,
+                   facets=facets, suggestion=out["suggestion"])
