@@ -1,10 +1,11 @@
 """The operator's view: health check, command line, demo data and migrations."""
+import contextlib
 import json
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, select, text
 
 from app import create_app
 from app.extensions import db
@@ -73,9 +74,31 @@ def test_demo_load_is_idempotent_and_has_no_default_password(app):
     assert "created" not in second.output.split("Password")[0].split()
 
 
-def test_migrations_match_the_models(tmp_path):
-    """`flask db upgrade` builds exactly the schema the models describe (no missing migration)."""
-    url = f"sqlite:///{tmp_path / 'migrated.db'}"
+def test_migrations_match_the_models(tmp_path, pg_database):
+    """`flask db upgrade` builds exactly the schema the models describe (no missing migration),
+    on SQLite, and on a fresh PostgreSQL database in the PostgreSQL pass."""
+    if pg_database:
+        with _fresh_pg_database(pg_database + "_migrations") as url:
+            _assert_upgrade_matches_models(tmp_path, url)
+    _assert_upgrade_matches_models(tmp_path, f"sqlite:///{tmp_path / 'migrated.db'}")
+
+
+@contextlib.contextmanager
+def _fresh_pg_database(url: str):
+    from tests.conftest import PG_ADMIN_URL
+    name = url.rsplit("/", 1)[1]
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _assert_upgrade_matches_models(tmp_path, url: str):
     app = create_app(TestConfig, INSTANCE_DIR=str(tmp_path / "i"), DATABASE_URL=url,
                      SEARCH_INDEX_DIR=str(tmp_path / "s"), SECRET_KEY="x")
     with app.app_context():
