@@ -6,7 +6,8 @@ PIP := $(VENV)/bin/pip
 FLASK := $(VENV)/bin/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
-WORKERS ?= 2
+# Without a message queue live rooms live in one process: one gevent worker serves every socket.
+WORKERS ?= $(if $(ONCOLLAB_SOCKETIO_MESSAGE_QUEUE),2,1)
 PYTEST_ARGS ?=
 
 .PHONY: wrk run serve test test-sqlite test-postgres test-e2e bench install install-dev assets assets-dev chromium setup-db clean
@@ -49,11 +50,12 @@ chromium:
 setup-db: install
 	$(FLASK) db upgrade
 	$(FLASK) demo load
+	$(FLASK) search rebuild --if-empty
 	@echo ""
 	@echo "Oncollab is at http://$(HOST):$(PORT)/"
 
 serve: install
-	$(VENV)/bin/gunicorn --workers $(WORKERS) --threads 4 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	$(VENV)/bin/gunicorn --worker-class gevent --worker-connections 2000 --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 test: install-dev assets-dev chromium
 	$(MAKE) --no-print-directory test-sqlite test-postgres test-e2e
@@ -69,6 +71,9 @@ test-e2e:
 
 bench: install-dev wrk
 	$(PY) -m bench.pages --seconds 5
+	$(PY) -m bench.fanout
+	$(PY) -m bench.search_bench --docs 100000
+	$(PY) -m bench.search_pages --trials 10000 --seconds 5
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache

@@ -27,6 +27,7 @@ class Config:
     SECRET_KEY = None  # generated once into the instance directory when not given
     DATABASE_URL = None  # SQLite file instance/oncollab.db
     SEARCH_INDEX_DIR = str(BASE_DIR / "search_index")
+    SEARCH_ENABLED = True  # False: commits do not touch the index (rebuild later)
     UPLOAD_DIR = None  # instance/uploads
     OUTBOX_DIR = None  # instance/outbox
     SOCKETIO_MESSAGE_QUEUE = None  # e.g. redis://127.0.0.1:6379/0: processes share rooms through it

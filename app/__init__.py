@@ -26,21 +26,34 @@ def create_app(config=None, **overrides) -> Flask:
     mail.register(app)
     cli.register(app)
     _register_blueprints(app)
+    from app import realtime
+    realtime.init_app(app)  # Socket.IO: same-origin only, message queue from config
     return app
 
 
 def _register_blueprints(app: Flask) -> None:
     from app.accounts import bp as accounts_bp
+    from app.chat import bp as chat_bp
+    from app.directory import bp as directory_bp
     from app.forum import bp as forum_bp
     from app.groups import bp as groups_bp
+    from app.guidelines import bp as guidelines_bp
     from app.main import bp as main_bp
     from app.notifications import bp as notifications_bp
+    from app.trials import bp as trials_bp
+    from app import search
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(groups_bp)
     app.register_blueprint(forum_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(chat_bp)
+    app.register_blueprint(directory_bp)
+    app.register_blueprint(trials_bp)
+    app.register_blueprint(guidelines_bp)
+    app.register_blueprint(search.bp)
+    search.init_app(app)  # the session hooks that keep the index in step with commits
 
 
 def _migrations_dir():

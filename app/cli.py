@@ -10,6 +10,7 @@ from app.extensions import db
 
 users_cli = AppGroup("users", help="Manage accounts.")
 demo_cli = AppGroup("demo", help="Demo data for a new installation.")
+import_cli = AppGroup("import", help="Import public data: trials, centre sites, guidelines.")
 
 
 @users_cli.command("create-admin")
@@ -42,6 +43,42 @@ def demo_load() -> None:
         click.echo(line)
 
 
+@import_cli.command("trials")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def import_trials_cmd(file: str) -> None:
+    """ClinicalTrials.gov API v2 JSON (an array of studies, or {"studies": [...]}); idempotent."""
+    from app.trials.importer import ImportFailure, import_trials
+    try:
+        report = import_trials(file, progress=True)
+    except ImportFailure as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in report.lines():
+        click.echo(line)
+
+
+@import_cli.command("sites")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def import_sites_cmd(file: str) -> None:
+    """The trial-sites CSV as centres: merges near-duplicates and prints why; idempotent."""
+    from pathlib import Path
+    from app.directory.importer import import_sites
+    for line in import_sites(Path(file)).lines():
+        click.echo(line)
+
+
+@import_cli.command("guidelines")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def import_guidelines_cmd(file: str) -> None:
+    """The guideline index CSV (nccn_id, title, version, version_year, category, url); idempotent."""
+    from pathlib import Path
+    from app.guidelines.importer import import_guidelines
+    for line in import_guidelines(Path(file)).lines():
+        click.echo(line)
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(import_cli)
+    from app.search.cli import search_cli
+    app.cli.add_command(search_cli)

@@ -43,7 +43,16 @@ def load_demo() -> list[str]:
     report.append(load_public_data())
     from app.forum.demo import load_forum_demo  # after users (and groups): topics need their authors
     report += load_forum_demo()
+    report.append(_build_search_index())
     return report
+
+
+def _build_search_index() -> str:
+    """Importers touch rows outside the session hooks (bulk updates), so the demo ends with a full
+    rebuild; it runs beside the live index and swaps, so a rerun is harmless."""
+    from app.search.indexer import rebuild
+    count = rebuild(current_app.config["SEARCH_INDEX_DIR"])
+    return f"search    index rebuilt: {count} rows"
 
 
 _D = "@demo.oncollab.eu"

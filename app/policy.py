@@ -359,6 +359,24 @@ def _register_directory() -> None:
     _RULES[CentreCorrection] = Rule(correction_scope, correction_clause)
 
 
+def _register_chat() -> None:
+    from app.chat.models import ChatMessage
+    from app.groups.models import Group
+
+    def chat_scope_of(message: ChatMessage) -> str:
+        # A group's live chat is part of its inside, exactly like its forum.
+        return content_scope(message.group)
+
+    def chat_clause(model, scopes):
+        if scopes is None:
+            return true()
+        open_groups = select(Group.id).where(Group.kind == "open")
+        return or_(model.group_id.in_(open_groups), model.group_id.in_(_ids(scopes, "group:")))
+
+    _RULES[ChatMessage] = Rule(chat_scope_of, chat_clause)
+
+
 _register_accounts()
 _register_groups()
 _register_directory()
+_register_chat()

@@ -54,6 +54,7 @@ def end_session(user) -> None:
     if token:
         db.session.execute(db.delete(UserSession).where(UserSession.token == token))
         db.session.commit()
+        _end_sockets(user.id, token=token)
     # Clear first: logout_user() leaves a marker in the session that tells Flask-Login to delete
     # the remember-me cookie; clearing afterwards would wipe the marker and leave the cookie.
     session.clear()
@@ -67,6 +68,7 @@ def end_other_sessions(user: User) -> None:
         db.delete(UserSession).where(UserSession.user_id == user.id, UserSession.token != (keep or ""))
     )
     db.session.commit()
+    _end_sockets(user.id, keep=keep)
 
 
 def _current_token(user: User) -> str | None:
@@ -82,6 +84,13 @@ def end_all_sessions(user: User) -> None:
     """After a password reset nobody, including whoever holds a stolen cookie, stays signed in."""
     db.session.execute(db.delete(UserSession).where(UserSession.user_id == user.id))
     db.session.commit()
+    _end_sockets(user.id)
+
+
+def _end_sockets(user_id: int, **which) -> None:
+    """Open Socket.IO connections hold a copy of the session: close them too (app/realtime.py)."""
+    from app import realtime
+    realtime.end_sockets(user_id, **which)
 
 
 @login_manager.unauthorized_handler

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 1c6bf20c0119
+Revision ID: af8049dd64a6
 Revises: 
-Create Date: 2026-11-23 12:53:34.876675
+Create Date: 2026-11-23 12:59:08.297459
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '1c6bf20c0119'
+revision = 'af8049dd64a6'
 down_revision = None
 branch_labels = None
 depends_on = None
