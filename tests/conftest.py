@@ -1,5 +1,6 @@
 """A fresh app per test: temp database (SQLite file, or PostgreSQL with ONCOLLAB_TEST_DB=postgresql),
 temp search index, upload and outbox directories, real commits so hooks run."""
+import contextlib
 import email
 import email.policy
 import os
@@ -8,7 +9,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from app import create_app
 from app.extensions import db
@@ -153,3 +154,20 @@ def outbox(app) -> list[email.message.EmailMessage]:
 def links_in(message, path_prefix: str) -> list[str]:
     body = message.get_body(preferencelist=("plain",)).get_content()
     return re.findall(r"https?://[^\s]+(" + re.escape(path_prefix) + r"[^\s]*)", body)
+
+
+@contextlib.contextmanager
+def statements(app):
+    """Every SQL statement the app runs inside the block (query-count tests)."""
+    with app.app_context():
+        engine = db.engine
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

@@ -1,12 +1,11 @@
 """Helpers shared by the forum, feed and notification tests (no tests here). Objects are built
 inside short app contexts and come back loaded, so tests hold ids and names, and every request
 runs in its own context like in production (fresh policy cache, fresh session)."""
-import contextlib
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from app.extensions import db
-from tests.conftest import csrf_from, login_as
+from tests.conftest import csrf_from, login_as, statements  # noqa: F401 (re-exported)
 from tests.factories import add_member, make_category, make_group, make_reply, make_topic, make_user
 
 
@@ -96,22 +95,6 @@ def api(client, method, url, payload=None, page="/forum"):
 def text(response) -> str:
     return response.get_data(as_text=True)
 
-
-@contextlib.contextmanager
-def statements(app):
-    """Collect the SQL statements the app runs inside the block."""
-    seen = []
-
-    def listener(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
 
 
 def notifications_of(app, user):

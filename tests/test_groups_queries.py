@@ -1,28 +1,13 @@
 """The directory, the landing page and the member list run the same number of SQL statements
 for 5 groups or members as for 50 (DESIGN section 11: no N+1, decide access once per page)."""
-from contextlib import contextmanager
 
-from sqlalchemy import event
 
 from app.extensions import db
+from tests.conftest import statements
 from tests.factories import add_member, make_group, make_user
 from tests.test_groups_support import browser, person, staff
 
 
-@contextmanager
-def statements(app):
-    with app.app_context():
-        engine = db.engine
-    seen = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def _grow_groups(app, owner, n, start):

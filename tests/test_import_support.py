@@ -1,13 +1,11 @@
 """Helpers for the directory, trial and guideline tests (no tests here): the project's real data/
 files, parsed once per run and imported into each test's fresh app, and short HTTP helpers."""
 import json
-from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import event
 
 from app.extensions import db
-from tests.conftest import csrf_from, login_as
+from tests.conftest import csrf_from, login_as, statements  # noqa: F401 (re-exported)
 from tests.factories import make_user
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -66,18 +64,3 @@ def text(response) -> str:
     return response.get_data(as_text=True)
 
 
-@contextmanager
-def statements(app):
-    """Every SQL statement the app runs inside the block."""
-    with app.app_context():
-        engine = db.engine
-    seen = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
