@@ -84,12 +84,17 @@ def app_factory(tmp_path, pg_database):
 
     yield factory
     for app in built:
-        if pg_database:
-            _truncate_all(app)
-        else:
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
+        release_app(app, pg_database)
+
+
+def release_app(app, pg_database) -> None:
+    """End a test app: empty the shared PostgreSQL database, or just close the SQLite file."""
+    if pg_database:
+        _truncate_all(app)
+    else:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.fixture

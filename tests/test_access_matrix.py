@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from tests.conftest import _truncate_all, build_app, get_csrf, login_as, outbox, submit
+from tests.conftest import build_app, release_app, get_csrf, login_as, outbox, submit
 from tests.factories import add_member, make_group, make_reply, make_topic, make_user
 
 ROLES = ("visitor", "outsider", "requester", "member", "group_mod", "banned", "site_mod", "admin")
@@ -233,12 +233,7 @@ def _module_world(tmp_path_factory, pg_database):
     app = build_app(tmp_path_factory.mktemp("matrix"), pg_database)
     holder = {"app": app, "world": None}
     yield holder
-    if pg_database:
-        _truncate_all(app)
-    else:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    release_app(app, pg_database)
 
 
 @pytest.fixture
