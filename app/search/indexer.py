@@ -55,12 +55,9 @@ def _after_flush(session, _flush_context) -> None:
     base = _base_dir()
     if base is None:
         return
-    from app.directory.models import Centre, CentreNetwork
-    from app.forum.models import Post, Topic
-    from app.groups.models import Group
-    from app.guidelines.models import Guideline
-    from app.trials.models import Trial, TrialSite
-    plain = {Trial: "trial", Centre: "centre", Guideline: "guideline", Group: "group", Topic: "topic", Post: "post"}
+    from app.directory.models import CentreNetwork
+    from app.trials.models import TrialSite
+    plain = {model: kind for kind, (model, _builder) in documents.models().items()}
     pending = session.info.setdefault(PENDING, {})
     session.info[BASE] = base
     todo: dict[tuple[str, int], object] = {}

@@ -16,7 +16,8 @@ def _maps() -> dict:
     from app.trials.models import AGE_GROUP_LABELS, PHASE_LABELS, STATUS_LABELS
     return {"status": STATUS_LABELS, "phase": PHASE_LABELS, "country": COUNTRIES, "age": AGE_GROUP_LABELS,
             "ckind": CENTRE_KINDS, "network": NETWORKS, "type": TYPE_LABELS,
-            "kind": {"group": "Groups", "topic": "Topics", "post": "Replies"},
+            "kind": {"group": "Groups", "topic": "Topics", "post": "Replies", "event": "Events",
+                     "blogpost": "Blog posts"},
             "itype": {}}
 
 

@@ -14,7 +14,7 @@ from app import policy
 from app.extensions import db
 from app.search import documents, labels
 from app.search.query import PER_PAGE, clean, search as run_query
-from app.search.schema import FACETS, TYPES
+from app.search.schema import FACETS, TYPE_OF_KIND, TYPES
 from app.search.suggest import suggest as run_suggest
 
 bp = Blueprint("search", __name__)
@@ -77,7 +77,7 @@ def _recheck(hits: list[dict]) -> list[dict]:
     for kind, ids in by_kind.items():
         model = models[kind][0]
         query = select(model.id).where(model.id.in_(ids))
-        if kind in ("group", "topic", "post"):
+        if TYPE_OF_KIND[kind] == "community":  # the public databases have no access rule
             query = policy.visible(query, current_user, model)
         if kind == "post":
             query = query.where(model.deleted_at.is_(None))

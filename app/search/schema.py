@@ -18,7 +18,8 @@ from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
 # Community kinds share one search page; the others each have their own.
 TYPE_OF_KIND = {"trial": "trial", "centre": "centre", "guideline": "guideline",
-                "group": "community", "topic": "community", "post": "community"}
+                "group": "community", "topic": "community", "post": "community",
+                "event": "community", "blogpost": "community"}
 TYPES = ("trial", "centre", "guideline", "community")
 FACETS = {
     "trial": ("status", "phase", "country", "condition", "itype", "age"),
