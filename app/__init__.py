@@ -33,6 +33,8 @@ def create_app(config=None, **overrides) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from app.accounts import bp as accounts_bp
+    from app.agenda import bp as agenda_bp
+    from app.blog import bp as blog_bp
     from app.chat import bp as chat_bp
     from app.directory import bp as directory_bp
     from app.forum import bp as forum_bp
@@ -47,6 +49,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(groups_bp)
     app.register_blueprint(forum_bp)
+    app.register_blueprint(blog_bp)
+    app.register_blueprint(agenda_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(chat_bp)
     app.register_blueprint(directory_bp)

@@ -43,6 +43,10 @@ def load_demo() -> list[str]:
     report.append(load_public_data())
     from app.forum.demo import load_forum_demo  # after users (and groups): topics need their authors
     report += load_forum_demo()
+    from app.agenda.demo import load_agenda_demo  # after users, groups and centres: events name them
+    report += load_agenda_demo()
+    from app.blog.demo import load_blog_demo  # after users and groups, like the forum
+    report += load_blog_demo()
     report.append(_build_search_index())
     return report
 

@@ -376,7 +376,130 @@ def _register_chat() -> None:
     _RULES[ChatMessage] = Rule(chat_scope_of, chat_clause)
 
 
+def _register_blog() -> None:
+    """Blog posts: public, members-only, a draft (its author only), or inside a group (exactly
+    like the group's forum); a deleted post is gone for everyone but staff."""
+    from app.blog.models import BlogPost
+    from app.groups.models import Group
+
+    def blog_scope_of(post: BlogPost) -> str:
+        if post.deleted_at is not None:
+            return "staff"
+        if post.visibility == "public":
+            return PUBLIC
+        if post.visibility == "members":
+            return MEMBERS
+        if post.visibility == "group":
+            return content_scope(post.group)
+        if post.visibility == "private":
+            return user_scope(post.author_id)
+        raise LookupError(f"Unknown blog visibility {post.visibility!r}")
+
+    def blog_clause(model, scopes):
+        if scopes is None:
+            return true()
+        open_groups = select(Group.id).where(Group.kind == "open")
+        return and_(model.deleted_at.is_(None), or_(
+            and_(model.visibility == "public", true() if PUBLIC in scopes else false()),
+            and_(model.visibility == "members", true() if MEMBERS in scopes else false()),
+            and_(model.visibility == "group", or_(model.group_id.in_(open_groups),
+                                                  model.group_id.in_(_ids(scopes, "group:")))),
+            and_(model.visibility == "private", model.author_id.in_(_ids(scopes, "user:"))),
+        ))
+
+    _RULES[BlogPost] = Rule(blog_scope_of, blog_clause)
+
+
+def can_write_blog(user, group=None) -> bool:
+    """Confirmed, active members keep a blog; in a group's blog only its members write (not in
+    an archived group): the same rule as starting a topic in the group's forum."""
+    if not _signed_in(user) or not user.is_active or not user.is_confirmed:
+        return False
+    return group is None or can_post(user, group)
+
+
+def can_edit_blog_post(user, post) -> bool:
+    """The author (while they could still write there), site staff, and the group's moderators
+    for posts in a group; never a deleted post."""
+    if not _signed_in(user) or not user.is_active or post.deleted_at is not None or not can_view(user, post):
+        return False
+    if can_moderate(user, post.group):
+        return True
+    return post.author_id == user.id and can_write_blog(user, post.group)
+
+
+def can_delete_blog_post(user, post) -> bool:
+    """Authors may always take their own words down (health details), even after leaving an
+    open group; site staff and the group's moderators too."""
+    if not _signed_in(user) or not user.is_active or post.deleted_at is not None or not can_view(user, post):
+        return False
+    return post.author_id == user.id or can_moderate(user, post.group)
+
+
+def _register_agenda() -> None:
+    from app.agenda.models import Event
+    from app.groups.models import Group
+
+    def event_scope_of(event: Event) -> str:
+        # A group event lives inside its group exactly like the group's forum.
+        if event.visibility == "public" and event.group_id is None:
+            return PUBLIC
+        if event.visibility == "members" and event.group_id is None:
+            return MEMBERS
+        if event.visibility == "group" and event.group is not None:
+            return content_scope(event.group)
+        raise LookupError(f"No access rule for an event with visibility {event.visibility!r}")
+
+    def event_clause(model, scopes):
+        if scopes is None:
+            return model.visibility.in_(("public", "members", "group"))
+        open_groups = select(Group.id).where(Group.kind == "open")
+        return or_(
+            and_(model.visibility == "public", model.group_id.is_(None)),
+            and_(model.visibility == "members", model.group_id.is_(None), true() if MEMBERS in scopes else false()),
+            and_(model.visibility == "group", or_(model.group_id.in_(open_groups),
+                                                  model.group_id.in_(_ids(scopes, "group:")))),
+        )
+
+    _RULES[Event] = Rule(event_scope_of, event_clause)
+
+
+def can_create_event(user, group=None) -> bool:
+    """Confirmed members announce events; inside a group, only people who may post there."""
+    if not _signed_in(user) or not user.is_active or not user.is_confirmed:
+        return False
+    return group is None or (can_view_inside(user, group) and can_post(user, group))
+
+
+def can_edit_event(user, event) -> bool:
+    """The organiser (while they could still post where the event lives), the group's moderators
+    and site staff."""
+    if not _signed_in(user) or not user.is_active or event is None or not can_view(user, event):
+        return False
+    if is_staff(user) or (event.group is not None and can_moderate(user, event.group)):
+        return True
+    return event.created_by == user.id and (event.group is None or can_post(user, event.group))
+
+
+def can_delete_event(user, event) -> bool:
+    """Cancelling and deleting: the organiser may always take their own event down (like a post),
+    and the group's moderators and site staff may too."""
+    if not _signed_in(user) or not user.is_active or event is None or not can_view(user, event):
+        return False
+    if is_staff(user) or (event.group is not None and can_moderate(user, event.group)):
+        return True
+    return event.created_by == user.id
+
+
+def can_rsvp(user, event) -> bool:
+    """Anyone signed in who may see the event answers it, until it is cancelled."""
+    return (_signed_in(user) and user.is_active and event is not None and event.cancelled_at is None
+            and can_view(user, event))
+
+
 _register_accounts()
 _register_groups()
 _register_directory()
 _register_chat()
+_register_agenda()
+_register_blog()

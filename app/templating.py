@@ -40,6 +40,7 @@ def _nav(app: Flask) -> list[tuple[str, str]]:
     for endpoint, label in (
         ("groups.directory", "Groups"),
         ("forum.index", "Forum"),
+        ("blog.index", "Blogs"),
         ("directory.index", "Centres"),
         ("trials.index", "Trials"),
         ("guidelines.index", "Guidelines"),

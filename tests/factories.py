@@ -59,3 +59,32 @@ def make_reply(topic, author=None, *, body="A reply.", quote_of=None):
         if topic.group is not None:  # a fresh replier joins the group first, as a person would
             add_member(topic.group, author)
     return create_reply(topic, author, body=body, quote_of=quote_of)
+
+
+def make_event(organiser=None, *, group=None, title=None, description="An event for testing.", kind="conference",
+               days_ahead=30, hours=2, all_day=False, visibility="public", centre=None, city="Paris", country="FR",
+               location="", online_url="", timezone="UTC"):
+    """An event through the service (group events: organised by the group's owner by default)."""
+    from datetime import timedelta
+    from app.agenda.services import EventInput, create_event
+    from app.models_base import utcnow
+    organiser = organiser or (group.owner if group is not None else make_user())
+    start = (utcnow() + timedelta(days=days_ahead)).replace(hour=9, minute=0, second=0, microsecond=0)
+    end = start + timedelta(hours=hours)
+    n = next(_seq)
+    data = EventInput(title=title or f"Event {n}", description=description, kind=kind, all_day=all_day,
+                      start_date=start.date(), start_time=None if all_day else start.time(),
+                      end_date=end.date(), end_time=None if all_day else end.time(), timezone=timezone,
+                      location=location, city=city, country=country, online_url=online_url,
+                      centre_id=getattr(centre, "id", None), visibility=visibility)
+    return create_event(organiser, data, group=group)
+
+
+def make_blog_post(author=None, *, group=None, title=None, body="A blog post.", visibility=None):
+    """A blog post through the service; in a group the owner writes it unless told otherwise."""
+    from app.blog.services import create_post
+    author = author or (group.owner if group is not None else make_user())
+    if visibility is None:
+        visibility = "group" if group is not None else "public"
+    n = next(_seq)
+    return create_post(author, title=title or f"Blog post {n}", body=body, visibility=visibility, group=group)

@@ -36,12 +36,15 @@ def _centre_or_404(slug: str) -> Centre:
 
 
 def _render_centre(centre: Centre, form: CentreCorrectionForm | None = None, status: int = 200):
+    from app.agenda.services import upcoming_at_centre
     can_propose = services.can_propose(current_user)
     if can_propose and form is None:
         form = CentreCorrectionForm()
         form.fill_from(centre)
     return render_template(
         "directory/show.html", centre=centre, map=mapsvg.map_for(centre.lat, centre.lon),
+        events=upcoming_at_centre(centre.id, current_user),
+        can_add_event=policy.can_create_event(current_user),
         coordinates=mapsvg.format_coordinates(centre.lat, centre.lon) if centre.has_point else "",
         trials=services.trials_at(centre), members=services.members_showing(centre, current_user),
         corrections=services.corrections_for(centre, current_user), form=form if can_propose else None,

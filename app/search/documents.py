@@ -168,15 +168,53 @@ def post(p) -> dict | None:
     return compact(doc)
 
 
+def blogpost(p) -> dict | None:
+    """Published posts only: a draft (private) or a deleted post is never in the index."""
+    from app import policy
+    from app.sanitize import plain_text
+    if p.visibility == "private" or p.deleted_at is not None:
+        return None
+    when = p.published_at or p.created_at
+    doc = _base("blogpost", p.id, p.id, policy.scope_of(p), p.group_id)
+    # The snippet is the text a reader sees (no Markdown marks); the body keeps the source words.
+    doc.update(title=_clean(p.title), body=" ".join([p.title, p.body]), snippet=plain_text(p.body, SNIPPET_CHARS),
+               date=_day(when), subtitle="Blog post", kind="blogpost", month=_month(when))
+    return compact(doc)
+
+
+def event(e) -> dict:
+    """An event in its own scope (public, members, or its group's inside); the organiser is not
+    indexed (content, not people). A cancelled event stays findable, marked so."""
+    from app import policy
+    from app.agenda.models import KIND_NAMES
+    from app.sanitize import plain_text
+    description = plain_text(e.description)
+    kind_label = KIND_NAMES.get(e.kind, e.kind)
+    centre_name = e.centre.name if e.centre is not None else ""
+    place = e.city or ("Online" if e.online_url else "")
+    doc = _base("event", e.id, e.id, policy.scope_of(e), e.group_id)
+    doc.update(title=_clean(e.title),
+               body=" ".join([e.title, description, e.location, e.city, _country_name(e.country), kind_label,
+                              centre_name]),
+               snippet=_clean(description or ", ".join(x for x in (e.location, e.city, centre_name) if x))[:SNIPPET_CHARS],
+               date=_day(e.starts_at), month=_month(e.starts_at), kind="event",
+               subtitle=" · ".join(x for x in ("Event", e.starts_at.strftime("%d %b %Y"), place,
+                                               "Cancelled" if e.cancelled_at is not None else "") if x))
+    return compact(doc)
+
+
 def models() -> dict:
     """kind -> (Model, builder); the one list the indexer, rebuild and check walk."""
+    from app.agenda.models import Event
+    from app.blog.models import BlogPost
     from app.directory.models import Centre
     from app.forum.models import Post, Topic
     from app.groups.models import Group
     from app.guidelines.models import Guideline
     from app.trials.models import Trial
     return {"trial": (Trial, trial), "centre": (Centre, centre), "guideline": (Guideline, guideline),
-            "group": (Group, group), "topic": (Topic, topic), "post": (Post, post)}
+            "group": (Group, group), "topic": (Topic, topic), "post": (Post, post),
+            "blogpost": (BlogPost, blogpost), "event": (Event, event)}
 
 
 def indexable_ids(kind: str) -> set[int]:
@@ -186,4 +224,6 @@ def indexable_ids(kind: str) -> set[int]:
     query = select(model.id)
     if kind == "post":
         query = query.where(model.number > 1, model.deleted_at.is_(None))
+    if kind == "blogpost":
+        query = query.where(model.visibility != "private", model.deleted_at.is_(None))
     return set(db.session.scalars(query))

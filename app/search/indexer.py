@@ -112,6 +112,11 @@ def _restamp_group(session, group_id: int, todo: dict) -> None:
     for topic_id in session.scalars(select(Topic.id).where(Topic.group_id == group_id)):
         todo.setdefault(("topic", topic_id), None)
         _restamp_topic(session, topic_id, todo)
+    # Other content living inside the group (events, blog posts) carries group_id itself.
+    for kind, (model, _builder) in documents.models().items():
+        if kind not in ("group", "topic", "post") and hasattr(model, "group_id"):
+            for ident in session.scalars(select(model.id).where(model.group_id == group_id)):
+                todo.setdefault((kind, ident), None)
 
 
 def _restamp_topic(session, topic_id: int, todo: dict) -> None:

@@ -81,6 +81,8 @@ def _recheck(hits: list[dict]) -> list[dict]:
             query = policy.visible(query, current_user, model)
         if kind == "post":
             query = query.where(model.deleted_at.is_(None))
+        if kind == "blogpost":  # drafts and deleted posts are never hits, not even for staff
+            query = query.where(model.deleted_at.is_(None), model.visibility != "private")
         allowed[kind] = set(db.session.scalars(query))
     return [h for h in hits if int(h["dbid"]) in allowed[h["kind"]]]
 
@@ -98,6 +100,11 @@ def hit_url(hit: dict) -> str:
         return url_for(endpoint, slug=ref)
     if kind == "topic":
         return url_for("forum.topic", topic_id=int(ref))
+    if kind == "event":
+        return url_for("agenda.show", event_id=int(ref))
+    if kind == "blogpost":
+        from app.forum.models import slugify  # the post's slug is its title's, as stored at write time
+        return url_for("blog.show", post_id=int(ref), slug=slugify(hit.get("title") or "", fallback="post"))
     return url_for("forum.permalink", post_id=int(ref))
 
 
