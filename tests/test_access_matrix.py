@@ -9,7 +9,10 @@
   channel as every non-member, then removes a member through the owner's form and sweeps again.
 * The IDOR sweep tries every object-changing route as someone who is neither author nor moderator
   and checks the database is unchanged; ``url_map`` is enumerated so a new POST/PATCH/DELETE route
-  in forum/groups/chat that is not in the sweep (or on the allow-list, with a reason) fails here.
+  in forum/groups/chat/agenda/blog that is not in the sweep (or on the allow-list, with a reason)
+  fails here.
+* Events and blog posts inside a group are covered exactly like the group's forum: their pages,
+  .ics files, lists, feeds and forms are channels of the table and of the marker sweep.
 """
 import re
 import uuid
@@ -19,7 +22,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from tests.conftest import build_app, release_app, get_csrf, login_as, outbox, submit
-from tests.factories import add_member, make_group, make_reply, make_topic, make_user
+from tests.factories import add_member, make_blog_post, make_event, make_group, make_reply, make_topic, make_user
 
 ROLES = ("visitor", "outsider", "requester", "member", "group_mod", "banned", "site_mod", "admin")
 KINDS = ("open", "closed", "secret")
@@ -60,6 +63,21 @@ CHANNELS = {
     "invite_form": "/groups/{slug}/invite",
     "request_form": "/groups/{slug}/request",
     "live_to_topic_form": "/groups/{slug}/live/{seq}/topic",
+    # Events and blogs: a group event and a group blog post live inside their group like its forum.
+    # {event} (organised by the owner), {blog} {blog_slug} (a published post by the owner).
+    "event": "/events/{event}",
+    "event_ics": "/events/{event}.ics",
+    "group_events": "/groups/{slug}/events",
+    "event_edit_form": "/events/{event}/edit",
+    "event_delete_form": "/events/{event}/delete",
+    "new_event_form": "/events/new?group={slug}",
+    "blog_post": "/blog/{blog}-{blog_slug}",
+    "blog_permalink": "/blog/{blog}",
+    "group_blog": "/groups/{slug}/blog",
+    "group_blog_feed": "/groups/{slug}/blog/feed.atom",
+    "blog_edit_form": "/blog/{blog}/edit",
+    "blog_delete_form": "/blog/{blog}/delete",
+    "new_blog_form": "/blog/new?group={slug}",
 }
 
 #        visitor outsider requester member group_mod banned site_mod admin
@@ -67,6 +85,16 @@ INSIDE_OPEN = row(200, 200, 200, 200, 200, 200, 200, 200)
 INSIDE_PRIVATE = row(404, 404, 404, 200, 200, 404, 200, 200)
 REDIRECT_OPEN = row(302, 302, 302, 302, 302, 302, 302, 302)
 REDIRECT_PRIVATE = row(404, 404, 404, 302, 302, 404, 302, 302)
+MOVED_OPEN = row(301, 301, 301, 301, 301, 301, 301, 301)
+MOVED_PRIVATE = row(404, 404, 404, 301, 301, 404, 301, 301)
+# Changing someone else's object (forum style): signed-out people go to the login page first
+# (nothing is looked up), then invisible is 404, visible-but-not-yours is 403; the group's
+# moderators and site staff may.
+NOT_YOURS_OPEN = row(302, 403, 403, 403, 200, 403, 200, 200)
+NOT_YOURS_PRIVATE = row(302, 404, 404, 403, 200, 404, 200, 200)
+# Writing in a group: its members only (site staff are not members of these groups).
+MEMBERS_WRITE_OPEN = row(302, 403, 403, 200, 200, 403, 403, 403)
+MEMBERS_WRITE_PRIVATE = row(302, 404, 404, 200, 200, 404, 403, 403)
 
 EXPECTED = {
     # The landing page: public for open and closed groups, invisible for secret ones.
@@ -155,7 +183,64 @@ EXPECTED = {
     ("live_to_topic_form", "open"): row(302, 403, 403, 403, 200, 403, 200, 200),
     ("live_to_topic_form", "closed"): row(302, 404, 404, 403, 200, 404, 200, 200),
     ("live_to_topic_form", "secret"): row(302, 404, 404, 403, 200, 404, 200, 200),
+    # Events (policy._register_agenda): a group event's scope is content_scope(group), so it reads
+    # exactly like the group's forum, on its page, its .ics file and the group's event list.
+    ("event", "open"): INSIDE_OPEN,
+    ("event", "closed"): INSIDE_PRIVATE,
+    ("event", "secret"): INSIDE_PRIVATE,
+    ("event_ics", "open"): INSIDE_OPEN,
+    ("event_ics", "closed"): INSIDE_PRIVATE,
+    ("event_ics", "secret"): INSIDE_PRIVATE,
+    ("group_events", "open"): INSIDE_OPEN,
+    ("group_events", "closed"): INSIDE_PRIVATE,
+    ("group_events", "secret"): INSIDE_PRIVATE,
+    # can_edit_event / can_delete_event: the organiser (the owner here), the group's moderators, staff.
+    ("event_edit_form", "open"): NOT_YOURS_OPEN,
+    ("event_edit_form", "closed"): NOT_YOURS_PRIVATE,
+    ("event_edit_form", "secret"): NOT_YOURS_PRIVATE,
+    ("event_delete_form", "open"): NOT_YOURS_OPEN,
+    ("event_delete_form", "closed"): NOT_YOURS_PRIVATE,
+    ("event_delete_form", "secret"): NOT_YOURS_PRIVATE,
+    # can_create_event(user, group): can_view_inside and can_post, i.e. members.
+    ("new_event_form", "open"): MEMBERS_WRITE_OPEN,
+    ("new_event_form", "closed"): MEMBERS_WRITE_PRIVATE,
+    ("new_event_form", "secret"): MEMBERS_WRITE_PRIVATE,
+    # Blog posts (policy._register_blog): visibility "group" is content_scope(group), like the forum.
+    ("blog_post", "open"): INSIDE_OPEN,
+    ("blog_post", "closed"): INSIDE_PRIVATE,
+    ("blog_post", "secret"): INSIDE_PRIVATE,
+    ("blog_permalink", "open"): MOVED_OPEN,
+    ("blog_permalink", "closed"): MOVED_PRIVATE,
+    ("blog_permalink", "secret"): MOVED_PRIVATE,
+    ("group_blog", "open"): INSIDE_OPEN,
+    ("group_blog", "closed"): INSIDE_PRIVATE,
+    ("group_blog", "secret"): INSIDE_PRIVATE,
+    ("group_blog_feed", "open"): INSIDE_OPEN,
+    ("group_blog_feed", "closed"): INSIDE_PRIVATE,
+    ("group_blog_feed", "secret"): INSIDE_PRIVATE,
+    # can_edit_blog_post / can_delete_blog_post: the author (the owner here), the group's moderators, staff.
+    ("blog_edit_form", "open"): NOT_YOURS_OPEN,
+    ("blog_edit_form", "closed"): NOT_YOURS_PRIVATE,
+    ("blog_edit_form", "secret"): NOT_YOURS_PRIVATE,
+    ("blog_delete_form", "open"): NOT_YOURS_OPEN,
+    ("blog_delete_form", "closed"): NOT_YOURS_PRIVATE,
+    ("blog_delete_form", "secret"): NOT_YOURS_PRIVATE,
+    # can_write_blog(user, group): can_post, i.e. members.
+    ("new_blog_form", "open"): MEMBERS_WRITE_OPEN,
+    ("new_blog_form", "closed"): MEMBERS_WRITE_PRIVATE,
+    ("new_blog_form", "secret"): MEMBERS_WRITE_PRIVATE,
 }
+
+# Forms behind a login: a 302 there must go to the login page (not somewhere else).
+LOGIN_FORMS = {"edit_topic_form", "edit_reply_form", "post_history", "move_form", "new_topic_form",
+               "group_edit_form", "group_delete_form", "requests", "invite_form", "request_form",
+               "live_to_topic_form", "event_edit_form", "event_delete_form", "new_event_form",
+               "blog_edit_form", "blog_delete_form", "new_blog_form"}
+# Channels that show one item: where they answer 200, the item itself must be there (so a
+# visible() clause that drops what a viewer may read fails here too, not only a leak).
+SHOWS = {"topic": "topic", "api_topic": "topic", "group_feed": "topic", "topic_feed": "topic",
+         "event": "event", "event_ics": "event", "group_events": "event",
+         "blog_post": "blog", "group_blog": "blog", "group_blog_feed": "blog"}
 
 # Channels that list groups: is the group's name shown to this role at all?
 #        visitor outsider requester member group_mod banned site_mod admin
@@ -183,7 +268,8 @@ def text(response) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # The world: one owner, a person in every role, an open, a closed and a secret group, each with a
-# topic by the owner and a reply by the member. Plain values only (ids, slugs, names).
+# topic by the owner and a reply by the member, a group event and a published group blog post by
+# the owner. Plain values only (ids, slugs, names).
 # ---------------------------------------------------------------------------------------------
 
 def build_world(app) -> dict:
@@ -209,10 +295,24 @@ def build_world(app) -> dict:
             seq = post_message(group, users["owner"], body=f"{kind} live {tag}").seq
             from app.forum.models import Post
             opening = db.session.scalar(select(Post.id).where(Post.topic_id == topic.id, Post.number == 1))
+            event = make_event(users["owner"], group=group, visibility="group", title=f"{kind} event {tag}",
+                               description=f"{kind} agenda {tag}")
+            post = make_blog_post(users["owner"], group=group, visibility="group", title=f"{kind} blog {tag}",
+                                  body=f"{kind} words {tag}")
+            assert event.visibility == "group" and post.visibility == "group" and post.published_at is not None
             world["groups"][kind] = {"id": group.id, "slug": group.slug, "name": group.name,
                                      "tag": f"{kind}tag{tag}", "topic": topic.id, "opening": opening,
-                                     "reply": reply.id, "seq": seq}
+                                     "reply": reply.id, "seq": seq, "event": event.id, "blog": post.id,
+                                     "blog_slug": post.slug}
     return world
+
+
+def secrets_of(world: dict, kind: str) -> dict:
+    """The strings that exist only inside one group of the world, by item."""
+    tag = world["tag"]
+    return {"name": world["groups"][kind]["name"], "topic": f"{kind} topic {tag}", "reply": f"{kind} reply {tag}",
+            "live": f"{kind} live {tag}", "event": f"{kind} event {tag}", "agenda": f"{kind} agenda {tag}",
+            "blog": f"{kind} blog {tag}", "words": f"{kind} words {tag}"}
 
 
 def clients_for(app, world) -> dict:
@@ -270,16 +370,20 @@ def test_channel_status(world, channel, kind, role):
     response = w["clients"][role].get(url)
     expected = EXPECTED[(channel, kind)][role]
     assert response.status_code == expected, f"{role} GET {url} ({kind} group): {response.status_code}, expected {expected}"
+    secrets = secrets_of(w, kind)
     if expected == 404:
         # "Absent" and "forbidden" look the same: nothing about the group or its content leaks.
         body = text(response)
-        group = w["groups"][kind]
-        for secret in (group["name"], f"{kind} topic {w['tag']}", f"{kind} reply {w['tag']}", f"{kind} live {w['tag']}"):
+        for secret in secrets.values():
             assert secret not in body, f"404 page for {url} shows {secret!r}"
-    if expected == 302 and channel in ("edit_topic_form", "edit_reply_form", "post_history", "move_form",
-                                       "new_topic_form", "group_edit_form", "group_delete_form",
-                                       "requests", "invite_form", "request_form", "live_to_topic_form"):
+    if expected == 302 and channel in LOGIN_FORMS:
         assert "/login" in response.headers["Location"], response.headers["Location"]
+    if expected == 301 and channel == "blog_permalink":
+        # Only someone who may read the post learns its canonical address (the slug is its title).
+        location = response.headers["Location"]
+        assert location.endswith(f"/blog/{w['groups'][kind]['blog']}-{w['groups'][kind]['blog_slug']}"), location
+    if expected == 200 and channel in SHOWS:
+        assert secrets[SHOWS[channel]] in text(response), f"{role} GET {url}: 200 without the {SHOWS[channel]} itself"
 
 
 LIST_CELLS = [(channel, kind, role) for (channel, kind) in LISTED for role in ROLES]
@@ -335,8 +439,15 @@ def test_directory_counts_follow_the_policy(world, role):
 # {word} is a search word that occurs only inside the private groups: searching for it must not
 # echo the marker, and the query itself is the searcher's own input (so it is not the marker).
 SITE_WIDE = ["/", "/forum", "/groups", "/api/groups", "/api/categories", "/notifications",
-             "/api/notifications", "/search?q={word}", "/search/forum?q={word}", "/search/groups?q={word}",
-             "/api/search?q={word}", "/search/suggest?q={prefix}", "/groups?q={word}", "/api/groups?q={word}"]
+             "/api/notifications", "/search?q={word}", "/api/search?q={word}", "/search/suggest?q={prefix}",
+             "/groups?q={word}", "/api/groups?q={word}",
+             # Community search (forum, groups, events, blog posts); /search/<database> knows only
+             # trials, centres, guidelines and community, so /search/forum would be a 404 and sweep nothing.
+             "/search/community?q={word}", "/search/community?q={word}&kind=event",
+             "/search/community?q={word}&kind=blogpost", "/search?type=community&q={word}",
+             "/api/search?type=community&q={word}",
+             # Events and blogs: the site-wide lists and feeds.
+             "/events", "/events/calendar.ics", "/blog", "/blog/feed.atom"]
 
 
 def _existing(app, urls: list[str]) -> list[str]:
@@ -407,16 +518,27 @@ def test_marker_never_reaches_non_members_and_removal_takes_effect_at_once(app):
             post_message(group, people["owner"], body=f"Live {marker} {word} {mentions}")
             from app.forum.models import Post
             opening = db.session.scalar(select(Post.id).where(Post.topic_id == topic.id, Post.number == 1))
+            # A group event and a published group blog post, the marker in title and text (a blog
+            # post's slug is its title, so the marker is in its address too).
+            event = make_event(people["owner"], group=group, visibility="group", title=f"Event {marker} {word}",
+                               description=f"Agenda {marker} {word}")
+            post = make_blog_post(people["owner"], group=group, visibility="group", title=f"Blog {marker} {word}",
+                                  body=f"Words {marker} {word}")
+            # The member answers the event: an RSVP must not keep a door open after removal.
+            from app.agenda.services import set_rsvp
+            set_rsvp(event, people["member"], "going")
             worlds[kind] = {"slug": group.slug, "topic": topic.id, "reply": reply.id, "opening": opening,
-                            "name": group.name, "seq": 1}
+                            "name": group.name, "seq": 1, "event": event.id, "blog": post.id, "blog_slug": post.slug}
         ids = {name: u.id for name, u in people.items()}
 
     def channel_urls(kind):
         return [CHANNELS[c].format(peer=ids["member"], **worlds[kind]) for c in CHANNELS] + \
-               [f"/t/{worlds[kind]['topic']}/x", f"/p/{worlds[kind]['opening']}", f"/groups/{worlds[kind]['slug']}/live?before=99"]
+               [f"/t/{worlds[kind]['topic']}/x", f"/p/{worlds[kind]['opening']}", f"/groups/{worlds[kind]['slug']}/live?before=99",
+                f"/blog/{worlds[kind]['blog']}-x", f"/groups/{worlds[kind]['slug']}/events?when=past"]
 
     site = [u.format(word=word, prefix=word[:6]) for u in SITE_WIDE]
-    profiles = [f"/people/{ids[n]}" for n in ("owner", "member", "requester", "banned")]
+    profiles = [f"/people/{ids[n]}" for n in ("owner", "member", "requester", "banned")] + \
+               [f"/people/{ids[n]}/blog{feed}" for n in ("owner", "member") for feed in ("", "/feed.atom")]
     everything = _existing(app, channel_urls("closed") + channel_urls("secret") + site + profiles)
     assert len(everything) >= len(CHANNELS) * 2 + len(profiles) + 7, everything
 
@@ -425,6 +547,10 @@ def test_marker_never_reaches_non_members_and_removal_takes_effect_at_once(app):
         with app.app_context():
             from app.accounts.models import User
             clients[name] = login_as(app.test_client(), db.session.get(User, ids[name]))
+
+    # A site-wide URL that answers 404 to everyone sweeps nothing: each must really be a page.
+    dead = {url: code for url in site if (code := clients["outsider"].get(url).status_code) != 200}
+    assert not dead, f"site-wide channels that are not pages: {dead}"
 
     failures = []
     for role in NON_MEMBERS:
@@ -438,7 +564,13 @@ def test_marker_never_reaches_non_members_and_removal_takes_effect_at_once(app):
     for url in (f"/t/{closed_world['topic']}", f"/api/topics/{closed_world['topic']}", f"/api/posts/{closed_world['reply']}",
                 f"/groups/{closed_world['slug']}/forum", f"/api/groups/{closed_world['slug']}/topics",
                 f"/groups/{closed_world['slug']}/forum/feed.atom", f"/t/{closed_world['topic']}/feed.atom",
-                f"/groups/{closed_world['slug']}/live", "/notifications", "/api/notifications"):
+                f"/groups/{closed_world['slug']}/live", "/notifications", "/api/notifications",
+                f"/events/{closed_world['event']}", f"/events/{closed_world['event']}.ics",
+                f"/groups/{closed_world['slug']}/events", "/events", "/events/calendar.ics",
+                f"/blog/{closed_world['blog']}-{closed_world['blog_slug']}", f"/groups/{closed_world['slug']}/blog",
+                f"/groups/{closed_world['slug']}/blog/feed.atom", "/blog", "/blog/feed.atom",
+                f"/people/{ids['owner']}/blog", f"/people/{ids['owner']}/blog/feed.atom",
+                f"/search/community?q={word}"):
         response = member.get(url)
         assert response.status_code == 200 and closed_marker in text(response), f"member does not see the marker at {url}"
     assert secret_name in text(member.get("/groups")) and secret_name in text(member.get(f"/people/{ids['member']}"))
@@ -455,7 +587,10 @@ def test_marker_never_reaches_non_members_and_removal_takes_effect_at_once(app):
     inside = [CHANNELS[c].format(peer=ids["member"], **closed_world) for c in
               ("members", "forum", "live", "topic", "topic_unread", "permalink", "api_members", "api_topics",
                "api_topic", "api_post", "group_feed", "topic_feed", "edit_reply_form", "post_history", "move_form",
-               "new_topic_form", "requests")]
+               "new_topic_form", "requests",
+               "event", "event_ics", "group_events", "event_edit_form", "event_delete_form", "new_event_form",
+               "blog_post", "blog_permalink", "group_blog", "group_blog_feed", "blog_edit_form", "blog_delete_form",
+               "new_blog_form")]
     wrong = {url: code for url in inside if (code := member.get(url).status_code) != 404}
     assert not wrong, f"the removed member still gets in: {wrong}"
     assert member.get(f"/groups/{slug}").status_code == 200  # the closed landing page stays public
@@ -467,6 +602,8 @@ def test_marker_never_reaches_non_members_and_removal_takes_effect_at_once(app):
         assert closed_marker not in raw and secret_marker not in raw, f"e-mail to {message['To']} carries the content"
     # ...while the secret group they still belong to is untouched (the removal was precise).
     assert secret_marker in text(member.get(f"/t/{worlds['secret']['topic']}"))
+    assert secret_marker in text(member.get(f"/events/{worlds['secret']['event']}"))
+    assert secret_marker in text(member.get(f"/blog/{worlds['secret']['blog']}-{worlds['secret']['blog_slug']}"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -475,6 +612,10 @@ def test_marker_never_reaches_non_members_and_removal_takes_effect_at_once(app):
 
 # (endpoint, method, url template, form/JSON payload). {pending} {plain} {gmod} {banned} {b} are
 # user ids, {dest} a group B moderates (B's own), {seq} a chat message in the group.
+# A complete, valid event form: were a check missing, it would really change the event.
+EVENT_FORM = {"title": "hacked", "kind": "conference", "description": "hacked", "start_date": "2031-03-01",
+              "start_time": "10:00", "end_date": "2031-03-01", "end_time": "12:00", "timezone": "UTC",
+              "location": "", "city": "", "country": "", "online_url": "", "centre": "", "visibility": "public"}
 ACTIONS = [
     ("forum.edit_post", "POST", "/p/{opening}/edit", {"title": "hacked", "body": "hacked"}),
     ("forum.edit_post", "POST", "/p/{reply}/edit", {"body": "hacked"}),
@@ -515,7 +656,29 @@ ACTIONS = [
      {"name": "hacked", "description": "", "position": "0"}),
     ("forum.admin_move_category", "POST", "/forum/admin/categories/{category}/move", {"direction": "up"}),
     ("forum.admin_new_category", "POST", "/forum/admin/categories/new", {"name": "hacked", "description": ""}),
+    # Events: {event} is the owner's group event, {cancelled} another one the owner cancelled.
+    ("agenda.edit", "POST", "/events/{event}/edit", EVENT_FORM),
+    ("agenda.cancel", "POST", "/events/{event}/cancel", {}),
+    ("agenda.reinstate", "POST", "/events/{cancelled}/reinstate", {}),
+    ("agenda.delete", "POST", "/events/{event}/delete", {}),
+    ("agenda.new", "POST", "/events/new?group={slug}", EVENT_FORM),
+    # Answering is one's own row, so it is tried only where the event is invisible to the caller.
+    ("agenda.rsvp", "POST", "/events/{event}/rsvp", {"state": "going"}),
+    # Blog posts: {blog} is the owner's published group post, {draft} the owner's draft in the group.
+    ("blog.edit", "POST", "/blog/{blog}/edit", {"title": "hacked", "body": "hacked", "visibility": "group"}),
+    ("blog.delete", "POST", "/blog/{blog}/delete", {}),
+    ("blog.edit", "POST", "/blog/{draft}/edit", {"title": "hacked", "body": "hacked", "visibility": "group"}),
+    ("blog.delete", "POST", "/blog/{draft}/delete", {}),
+    ("blog.new", "POST", "/blog/new?group={slug}", {"title": "intrusion", "body": "intrusion", "visibility": "group"}),
+    # Site-level objects outside the group: the owner's public event and public personal post.
+    ("agenda.edit", "POST", "/events/{site_event}/edit", EVENT_FORM),
+    ("agenda.cancel", "POST", "/events/{site_event}/cancel", {}),
+    ("agenda.delete", "POST", "/events/{site_event}/delete", {}),
+    ("blog.edit", "POST", "/blog/{site_blog}/edit", {"title": "hacked", "body": "hacked", "visibility": "private"}),
+    ("blog.delete", "POST", "/blog/{site_blog}/delete", {}),
 ]
+# Placeholders of objects that do not live in the group (visible to all: refused with 403 or 404).
+SITE_LEVEL = ("{category}", "{site_event}", "{site_blog}")
 
 # POST routes that are not "act on someone else's object", each with why it needs no IDOR row.
 ALLOW_LIST = {
@@ -529,11 +692,18 @@ ALLOW_LIST = {
     "groups.request_join": "self-service request; approve-own-request is refused via groups.decide above",
     "groups.invitation": "bound to one account/address by token; tested in test_groups_membership",
     "chat.mentions_read": "the caller's own mention markers",
+    # agenda.new and blog.new are swept above for a group; without ?group= they create the caller's
+    # own event or personal post (who may: test_agenda / test_blog). agenda.rsvp is swept above
+    # where the event is invisible; where it is visible the answer is the caller's own row.
 }
 WRITE_METHODS = {"POST", "PATCH", "DELETE", "PUT"}
-# Writing is what members do: these rows are tried by the outsider only.
-MEMBERS_MAY = {"forum.reply", "forum.new_group_topic", "forum.api_create_reply", "forum.api_create_topic", "chat.post"}
-SWEPT_BLUEPRINTS = ("forum.", "groups.", "chat.")
+# Writing is what members do: these rows are not tried by the member of the target group.
+MEMBERS_MAY = {"forum.reply", "forum.new_group_topic", "forum.api_create_reply", "forum.api_create_topic", "chat.post",
+               "agenda.new", "agenda.rsvp", "blog.new"}
+# The caller's own answer: refused (404, nothing stored) only where the event is invisible to them;
+# in an open group anyone signed in may answer.
+HIDDEN_ONLY = {"agenda.rsvp"}
+SWEPT_BLUEPRINTS = ("forum.", "groups.", "chat.", "agenda.", "blog.")
 
 
 def test_every_write_route_is_in_the_idor_sweep_or_allow_listed(app):
@@ -547,12 +717,12 @@ def test_every_write_route_is_in_the_idor_sweep_or_allow_listed(app):
     # And every swept URL really reaches its endpoint with that method.
     adapter = app.url_map.bind("localhost")
     for endpoint, method, template, _payload in ACTIONS:
-        url = re.sub(r"\{[a-z_]+\}", "1", template)
+        url = re.sub(r"\{[a-z_]+\}", "1", template).split("?")[0]
         assert adapter.match(url, method=method)[0] == endpoint, (endpoint, url)
 
 
 _SNAPSHOT_TABLES = ("groups", "group_tags", "memberships", "invitations", "topics", "posts", "post_revisions",
-                    "chat_messages", "categories", "membership_log")
+                    "chat_messages", "categories", "membership_log", "events", "event_rsvps", "blog_posts")
 
 
 def snapshot(app) -> dict:
@@ -598,9 +768,17 @@ def test_idor_sweep_changes_nothing(app, kind):
         opening = db.session.scalar(select(Post.id).where(Post.topic_id == topic.id, Post.number == 1))
         category = create_category(name="Category " + uuid.uuid4().hex[:6])
         message = post_message(group, owner, body="Owner's live message")
+        from app.agenda.services import cancel_event
+        event = make_event(owner, group=group, visibility="group", title="Owner's event")
+        cancelled = cancel_event(make_event(owner, group=group, visibility="group", title="Owner's cancelled event"), owner)
+        site_event = make_event(owner, title="Owner's public event", visibility="public")
+        blog = make_blog_post(owner, group=group, visibility="group", title="Owner's group post", body="Owner's words")
+        draft = make_blog_post(owner, group=group, visibility="private", title="Owner's draft", body="Not yet")
+        site_blog = make_blog_post(owner, visibility="public", title="Owner's public post", body="Owner's words")
         base = {"slug": group.slug, "name": group.name, "topic": topic.id, "reply": reply.id, "opening": opening,
                 "pending": pending.id, "plain": plain.id, "gmod": gmod.id, "banned": banned.id,
-                "seq": message.seq, "category": category.id}
+                "seq": message.seq, "category": category.id, "event": event.id, "cancelled": cancelled.id,
+                "site_event": site_event.id, "blog": blog.id, "draft": draft.id, "site_blog": site_blog.id}
         attackers, base_owner = {}, owner.id
         # The pending requester tries to approve their own request; the banned one to lift their own ban.
         for label, user in (("outsider", outsider), ("member", insider_b), ("requester", pending), ("banned", banned)):
@@ -617,6 +795,8 @@ def test_idor_sweep_changes_nothing(app, kind):
         for endpoint, method, template, payload in ACTIONS:
             if label == "member" and endpoint in MEMBERS_MAY:
                 continue
+            if endpoint in HIDDEN_ONLY and kind == "open":
+                continue
             url = template.format(**values)
             filled = None if payload is None else {k: v.format(**values) for k, v in payload.items()}
             if endpoint.startswith("forum.api_"):
@@ -627,7 +807,8 @@ def test_idor_sweep_changes_nothing(app, kind):
             else:
                 response = client.open(url, method=method, data={**(filled or {}), "csrf_token": token})
             code = response.status_code
-            hidden = kind != "open" and label != "member" and not endpoint.startswith("forum.admin")
+            site_level = endpoint.startswith("forum.admin") or any(key in template for key in SITE_LEVEL)
+            hidden = kind != "open" and label != "member" and not site_level
             allowed = {404} if hidden else {403, 404}
             if code not in allowed:
                 failures.append(f"{label} {method} {url} ({endpoint}): {code}, expected {sorted(allowed)}")
@@ -647,8 +828,15 @@ def test_idor_sweep_changes_nothing(app, kind):
     response = owner_client.patch(f"/api/posts/{base['reply']}", json={"body": "edited by the owner"},
                                   headers={"X-CSRFToken": token})
     assert response.status_code == 200
+    # ...and so do the sweep's own event and blog rows, payloads unchanged (they are valid forms).
+    for endpoint, method, template, payload in ACTIONS:
+        if endpoint in ("agenda.edit", "blog.edit") and "{site_" not in template and "{draft}" not in template:
+            filled = {k: v.format(**base) for k, v in payload.items()}
+            response = owner_client.open(template.format(**base), method=method, data={**filled, "csrf_token": token})
+            assert response.status_code == 303, (endpoint, response.status_code, text(response)[:300])
     changed = _diff(before, snapshot(app))
-    assert any(c.startswith("topics") for c in changed) and any(c.startswith("posts") for c in changed), changed
+    for table in ("topics", "posts", "events", "blog_posts"):
+        assert any(c.startswith(table + ":") for c in changed), (table, changed)
 
 
 # ---------------------------------------------------------------------------------------------
