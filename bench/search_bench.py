@@ -31,6 +31,7 @@ from whoosh import query as Q  # noqa: E402
 
 from app.search import query as ours  # noqa: E402
 from app.search.documents import trial_document  # noqa: E402
+from app.search.indexer import bulk_writer  # noqa: E402
 from app.search.schema import make_schema, set_current  # noqa: E402
 
 COUNTRIES = ["FR", "DE", "IT", "ES", "NL", "BE", "PL", "SE", "US", "CN", "GB", "AT", "CZ", "PT", "IE", "DK"]
@@ -93,18 +94,18 @@ def naive_doc(f: dict) -> dict:
             "phase": f["phases"], "country": doc["country"]}
 
 
-def build_ours(path: Path, records: list, procs: int) -> float:
+def build_ours(path: Path, records: list) -> tuple[float, int]:
     """Timed: the app's document builder and the writer (the synthetic records exist already,
     as rows would in the database)."""
     (path / "ix-0").mkdir(parents=True)
     set_current(str(path), "ix-0")
     ix = index.create_in(str(path / "ix-0"), make_schema())
     start = time.perf_counter()
-    writer = ix.writer(procs=procs, limitmb=256, multisegment=True) if procs > 1 else ix.writer(limitmb=256)
+    writer = bulk_writer(ix, len(records))
     for fields in records:
         writer.add_document(**trial_document(fields))
     writer.commit()
-    return time.perf_counter() - start
+    return time.perf_counter() - start, getattr(writer, "procs", 1)
 
 
 def build_naive(path: Path, records: list) -> float:
@@ -163,7 +164,6 @@ def run_naive(path: str):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--docs", type=int, default=2000)
-    parser.add_argument("--procs", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--naive-docs", type=int, default=None,
                         help="index fewer documents for the naive baseline (default: the same number)")
@@ -172,8 +172,8 @@ def main(argv=None) -> int:
     try:
         n_naive = args.naive_docs or args.docs
         records = list(corpus(args.docs))
-        ours_s = build_ours(work / "ours", records, args.procs)
-        print(f"index  ours : {args.docs} docs in {ours_s:.1f} s ({args.docs / ours_s:.0f} docs/s, procs={args.procs})")
+        ours_s, procs = build_ours(work / "ours", records)
+        print(f"index  ours : {args.docs} docs in {ours_s:.1f} s ({args.docs / ours_s:.0f} docs/s, procs={procs})")
         naive_s = build_naive(work / "naive", records[:n_naive])
         del records
         print(f"index  naive: {n_naive} docs in {naive_s:.1f} s ({n_naive / naive_s:.0f} docs/s)")

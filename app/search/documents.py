@@ -39,8 +39,12 @@ def _day(value) -> str:
 
 
 def compact(doc: dict) -> dict:
-    """Absent beats empty: an empty value would still cost a posting (or a column cell)."""
-    return {k: v for k, v in doc.items() if v not in ("", None) or k in ("key", "title")}
+    """Every builder ends here. Absent beats empty: an empty value would still cost a posting
+    (or a column cell). ``order`` is the ranking tie-break (see query.py): title words, then date."""
+    doc = {k: v for k, v in doc.items() if v not in ("", None) or k in ("key", "title")}
+    date = doc.get("date", "")
+    doc["order"] = min(len(doc["title"].split()), 600) * 10**8 + (99_999_999 - (int(date) if date.isdigit() else 0))
+    return doc
 
 
 def _base(kind: str, dbid, ref, scope: str, group_id=None) -> dict:

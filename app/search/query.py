@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from itertools import combinations
 import re
 import threading
 from contextlib import contextmanager
@@ -17,8 +18,7 @@ from markupsafe import Markup, escape
 from whoosh import query as Q
 from whoosh.qparser import AndGroup, MultifieldParser, plugins
 
-from app.search import synonyms
-from app.search import facets as facet_counts
+from app.search import docsets, synonyms
 from app.search.schema import ANALYZER, FACETS, current_name, make_schema, open_index
 
 MAX_QUERY = 200
@@ -139,133 +139,75 @@ def _give_back(base, name, searcher) -> None:
             pass
 
 
-def _cache(searcher) -> dict:
-    cache = getattr(searcher, "oncollab_cache", None)
-    if cache is None:
-        cache = searcher.oncollab_cache = {}
-    return cache
+RANK_WORDS = 4  # the rarest query words shape the tiers; more words only narrow the match
 
 
-MAX_CACHED_IDS = 4_000_000  # about 150 MB of doc sets per searcher at most
+def _query_words(q) -> list[str]:
+    """The words a query asks for (not those under NOT), as indexed, in order."""
+    words = []
+
+    def walk(node):
+        if isinstance(node, Q.Not):
+            return
+        if isinstance(node, Q.AndNot):
+            walk(node.a)
+        elif isinstance(node, Q.Term):
+            if node.fieldname in ("title", "body"):
+                words.append(node.text)
+        elif isinstance(node, Q.Phrase):
+            words.extend(w for w in node.words if w)
+        else:
+            for child in node.children():
+                walk(child)
+
+    walk(q)
+    return list(dict.fromkeys(words))
 
 
-def _term_set(searcher, cache: dict, fieldname: str, text) -> frozenset:
-    key = ("term", fieldname, text)
-    docs = cache.get(key)
-    if docs is None:
-        try:
-            docs = frozenset(searcher.reader().postings(fieldname, text).all_ids())
-        except Exception:  # TermNotFound, or a field without postings
-            docs = frozenset()
-        size = cache.get("term_ids", 0) + len(docs)
-        if size > MAX_CACHED_IDS:
-            for old in [k for k in cache if isinstance(k, tuple) and k[0] == "term"]:
-                del cache[old]
-            size = len(docs)
-        cache["term_ids"] = size
-        cache[key] = docs
-    return docs
+def _ranked(searcher, q, matched, start: int, stop: int, plain=None) -> list[dict]:
+    """The page's hits, best first, without scoring every match.
 
-
-def _docs(searcher, q, cache: dict):
-    """Every matching document as a set, without scoring: terms come from cached doc sets and
-    combine with C-level set algebra; only positional queries (phrases) are matched by Whoosh."""
-    if isinstance(q, Q.Term):
-        return _term_set(searcher, cache, q.fieldname, q.text)
-    if isinstance(q, Q.Every):
-        if "every" not in cache:
-            cache["every"] = frozenset(searcher.docs_for_query(Q.Every()))
-        return cache["every"]
-    if q is Q.NullQuery or isinstance(q, Q.NullQuery.__class__):
-        return frozenset()
-    if isinstance(q, Q.AndNot):
-        return _docs(searcher, q.a, cache) - _docs(searcher, q.b, cache)
-    if isinstance(q, Q.AndMaybe):
-        return _docs(searcher, q.a, cache)
-    if isinstance(q, Q.Not):
-        return _docs(searcher, Q.Every(), cache) - _docs(searcher, q.query, cache)
-    if isinstance(q, Q.And):
-        sets = sorted((_docs(searcher, sub, cache) for sub in q.subqueries), key=len)
-        result = sets[0] if sets else frozenset()
-        for other in sets[1:]:
-            if not result:
-                break
-            result = result & other
-        return result
-    if isinstance(q, Q.Or) and not getattr(q, "minmatch", 0):
-        result = set()
-        for sub in q.subqueries:
-            result |= _docs(searcher, sub, cache)
-        return result
-    if isinstance(q, Q.Phrase):
-        key = ("phrase", q.fieldname, tuple(q.words), q.slop)
-        if key not in cache:
-            # Candidates first (cached term sets, C-level), then positions only where needed.
-            words = [w for w in q.words if w]
-            candidates = _docs(searcher, Q.And([Q.Term(q.fieldname, w) for w in words]), cache) if words else frozenset()
-            cache[key] = frozenset(searcher.docs_for_query(q)) if candidates else frozenset()
-        return cache[key]
-    return frozenset(searcher.docs_for_query(q))
-
-
-def _unphrase(node):
-    """For ranking only: a phrase scores like its words (the match set already holds the phrase
-    rule), so positions are read once, when matching, not again when scoring."""
-    if isinstance(node, Q.Phrase):
-        return Q.And([Q.Term(node.fieldname, w) for w in node.words if w])
-    return node
-
-
-BROAD = 400  # above this many matches, rank title matches first
-
-
-def _title_only(node):
-    if isinstance(node, (Q.Term, Q.Phrase)) and node.fieldname == "body":
-        words = [node.text] if isinstance(node, Q.Term) else [w for w in node.words if w]
-        return Q.And([Q.Term("title", w) for w in words])
-    return node
-
-
-def _ranked(searcher, q, matched, cache, start: int, stop: int, plain=None) -> list[dict]:
-    """The page's hits, best first. Scoring every match of a broad query walks every posting in
-    Python (hundreds of ms at 100k trials), so a broad query ranks in two tiers: documents with
-    the words in their title (the field that ranks highest anyway) by relevance, then the rest
-    newest first."""
-    if len(matched) <= BROAD:
-        return _scored(searcher, q.accept(_unphrase), matched, start, stop)
-    title_query = q.accept(_title_only)
-    titled = _docs(searcher, title_query, cache) & matched
-    # Score with the words as typed (synonym phrases widen the match, not the ranking).
-    scoring = (plain if plain is not None else q).accept(_title_only).accept(_unphrase)
-    top = _scored(searcher, scoring, titled, 0, stop) if titled else []
-    if len(top) < stop:
-        seen = {f["key"] for f in top}
-        extra = newest(searcher, cache, titled, stop)
-        top += [f for f in (searcher.stored_fields(d) for d in extra) if f["key"] not in seen][:stop - len(top)]
-    if len(top) < stop:
-        rest = newest(searcher, cache, matched - titled, stop - len(top))
-        top += [searcher.stored_fields(d) for d in rest]
-    return top[start:stop]
-
-
-def _scored(searcher, scoring, candidates, start, stop) -> list[dict]:
-    results = searcher.search(scoring, filter=set(candidates), limit=stop, terms=False)
-    return [hit.fields() for hit in results[start:stop]]
-
-
-def newest(searcher, cache, docs, n: int) -> list[int]:
-    """The n newest documents, from the date column read once per searcher."""
-    if "dates" not in cache:
-        cache["dates"] = list(searcher.reader().column_reader("date"))
-    return heapq.nlargest(n, docs, key=cache["dates"].__getitem__) if n > 0 else []
+    Whoosh's BM25 walks every posting of every word in Python: hundreds of milliseconds for a
+    broad query at 100k trials. The ranking here keeps what BM25 rewards most, as set algebra on
+    cached term sets: documents are tiered by which query words their *title* holds, each word
+    weighted by its rarity (BM25's idf), so all words in the title beat the rare word alone,
+    which beats the common word alone, which beats body-only matches. Within a tier, shorter
+    titles come first (what BM25 prefers for a word that occurs once), then newer documents.
+    Only the documents shown are ever looked at one by one."""
+    words = _query_words(plain if plain is not None else q)
+    total = docsets.size(searcher) or 1
+    weighted = []
+    for word in words:
+        in_title = docsets.term(searcher, "title", word)
+        df = docsets.count(docsets.term(searcher, "body", word)) or docsets.count(in_title)
+        weighted.append((math.log(1 + (total - df + 0.5) / (df + 0.5)), word, in_title))
+    weighted.sort(key=lambda w: -w[0])
+    weighted = weighted[:RANK_WORDS]
+    tiers = sorted((combo for size in range(len(weighted), 0, -1) for combo in combinations(weighted, size)),
+                   key=lambda combo: -sum(w[0] for w in combo))
+    keys = docsets.order_keys(searcher)
+    picked: list[int] = []
+    remaining = matched
+    for combo in tiers:
+        if len(picked) >= stop:
+            break
+        cell = remaining
+        for _idf, _word, in_title in combo:
+            cell = cell & in_title
+        if cell.any():
+            picked += docsets.smallest(cell, keys, stop - len(picked))
+            remaining = remaining & ~cell
+    if len(picked) < stop:
+        picked += docsets.smallest(remaining, keys, stop - len(picked))
+    return [searcher.stored_fields(d) for d in picked[start:stop]]
 
 
 def _filter_docs(searcher, types, scopes, filters):
-    """The allowed documents as a doc-number set (cached: the same few scope sets recur)."""
+    """The allowed documents (cached: the same few scope sets recur), or None for everything."""
     key = ("filter", tuple(types), scopes, tuple(sorted((k, tuple(v)) for k, v in filters.items())))
-    cache = _cache(searcher)
-    if key in cache:
-        return cache[key]
+    found = docsets.cache(searcher)
+    if key in found:
+        return found[key]
     parts = []
     if types:
         parts.append(Q.Or([Q.Term("type", t) for t in types]))
@@ -273,34 +215,49 @@ def _filter_docs(searcher, types, scopes, filters):
         parts.append(Q.Or([Q.Term("scope", s) for s in sorted(scopes)]))
     for field, values in filters.items():
         parts.extend(Q.Term(field, v) for v in values)  # facets combine with AND
-    docs = set(searcher.docs_for_query(Q.And(parts))) if parts else None
-    if len(cache) > 512:
-        cache.clear()
-    cache[key] = docs
+    docs = docsets.match(searcher, Q.And(parts)) if parts else None
+    if len([k for k in found if isinstance(k, tuple) and k[0] == "filter"]) > 256:
+        for old in [k for k in found if isinstance(k, tuple) and k[0] == "filter"]:
+            del found[old]
+    found[key] = docs
     return docs
+
+
+_TOKENIZER, _STOPS, _STEM = ANALYZER.items[0].expression, ANALYZER.items[2], ANALYZER.items[3]._stem
+
+
+def matched_spans(text: str, words: set[str]) -> list[tuple[int, int]]:
+    """Where the analysed ``words`` occur in ``text``: the analyser's own tokenizer, stop list and
+    stemmer, without its generator chain (snippets are built for every hit of every search)."""
+    if not words:
+        return []
+    spans = []
+    stops, minsize, stem = _STOPS.stops, _STOPS.min, _STEM
+    for match in _TOKENIZER.finditer(text):
+        token = match.group().lower()
+        if len(token) >= minsize and token not in stops and stem(token) in words:
+            spans.append(match.span())
+    return spans
 
 
 def highlight(text: str, words: set[str], limit: int = 240) -> Markup:
     """Escaped text with <mark> around matched words; built here, so no index text is ever
     trusted as HTML."""
     text = str(text or "")
-    spans = [(t.startchar, t.endchar) for t in ANALYZER(text, chars=True, mode="index") if t.text in words]
+    spans = matched_spans(text, words)
     start = 0
     if spans and len(text) > limit and spans[0][0] > limit // 3:
         start = max(0, spans[0][0] - limit // 3)
         start = text.rfind(" ", 0, start) + 1
     end = min(len(text), start + limit)
-    out, pos = [], start
+    out, pos = ["… " if start > 0 else ""], start
     for a, b in spans:
         if a < pos or b > end:
             continue
-        out.append(escape(text[pos:a]))
-        out.append(Markup("<mark>") + escape(text[a:b]) + Markup("</mark>"))
+        out += [escape(text[pos:a]), "<mark>", escape(text[a:b]), "</mark>"]
         pos = b
-    out.append(escape(text[pos:end]))
-    prefix = "… " if start > 0 else ""
-    suffix = " …" if end < len(text) else ""
-    return Markup(escape(prefix) + Markup("").join(out) + escape(suffix))
+    out += [escape(text[pos:end]), " …" if end < len(text) else ""]
+    return Markup("".join(out))  # every piece of text went through escape() above
 
 
 def _distance(lat1, lon1, lat2, lon2) -> float:
@@ -328,11 +285,10 @@ def _search(searcher, qtext, empty, types, scopes, filters, sort, page, per_page
     if q is Q.NullQuery:
         return empty
     allowed = _filter_docs(searcher, types, scopes, filters)
-    cache = _cache(searcher)
-    matched = _docs(searcher, q, cache)
+    matched = docsets.match(searcher, q)
     if allowed is not None:
-        matched = matched & allowed if len(matched) <= len(allowed) else allowed & matched
-    total = len(matched)  # exact, after the access filter, from cached term doc sets
+        matched = matched & allowed
+    total = docsets.count(matched)  # exact, after the access filter
     if not total:
         empty["suggestion"] = did_you_mean(searcher, qtext) if spelling and qtext else None
         return empty
@@ -343,13 +299,13 @@ def _search(searcher, qtext, empty, types, scopes, filters, sort, page, per_page
     start, stop = (page - 1) * per_page, page * per_page
     if sort == "distance" and near is not None:
         lat, lon = near
-        rows = [searcher.stored_fields(d) for d in matched]
+        rows = [searcher.stored_fields(d) for d in docsets.smallest(matched, docsets.newest_keys(searcher), total)]
         rows.sort(key=lambda f: _distance(lat, lon, f["lat"], f["lon"]) if f.get("lat") is not None else 1e9)
         docs = rows[start:stop]
     elif sort == "date":
-        docs = [searcher.stored_fields(d) for d in newest(searcher, cache, matched, stop)[start:stop]]
+        docs = [searcher.stored_fields(d) for d in docsets.smallest(matched, docsets.newest_keys(searcher), stop)[start:stop]]
     else:
-        docs = _ranked(searcher, q, matched, cache, start, stop, plain=_parse(qtext) if qtext else None)
+        docs = _ranked(searcher, q, matched, start, stop, plain=_parse(qtext) if qtext else None)
     words = {text for field, text in q.iter_all_terms() if field in ("title", "body")} if qtext else set()
     hits = []
     for fields in docs:
@@ -363,7 +319,7 @@ def _search(searcher, qtext, empty, types, scopes, filters, sort, page, per_page
     found = {}
     if facet_names:
         for name in facet_names:
-            found[name] = facet_counts.count(searcher, _cache(searcher), name, matched)
+            found[name] = docsets.facet_counts(searcher, name, matched)
     suggestion = did_you_mean(searcher, qtext) if spelling and qtext and total < 3 else None
     return {"total": total, "hits": hits, "facets": found, "suggestion": suggestion,
             "page": page, "query": qtext}
@@ -396,7 +352,7 @@ def did_you_mean(searcher, qtext: str) -> str | None:
 def _corrector(searcher):
     """A word list built once per searcher (only when a query found almost nothing)."""
     from whoosh.spelling import ListCorrector
-    cache = _cache(searcher)
+    cache = docsets.cache(searcher)
     key = "corrector"
     if key not in cache:
         words = set()

@@ -6,6 +6,8 @@ facets only cover allowed documents), then one ``visible()`` query per kind over
 """
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -123,9 +125,10 @@ def page_url(p: dict, **changes) -> str:
             args[key] = value
     args.update({k: v for k, v in filters.items() if v})
     args = {k: v for k, v in args.items() if v not in (None, "", [])}
-    if p["type"]:
-        return url_for("search.by_type", database=_path_of(p["type"]), **args)
-    return url_for("search.search", **args)
+    if "_path" not in p:  # one url_for per page, not one per facet link (dozens of them)
+        p["_path"] = (url_for("search.by_type", database=_path_of(p["type"])) if p["type"]
+                      else url_for("search.search"))
+    return p["_path"] + ("?" + urlencode(args, doseq=True) if args else "")
 
 
 def _path_of(kind: str) -> str:
