@@ -160,16 +160,26 @@ def test_the_bulk_writer_uses_every_core_and_loses_nothing(tmp_path, monkeypatch
         assert sorted(h["key"] for h in a["hits"]) == sorted(h["key"] for h in b["hits"])
 
 
-def test_doc_sets_survive_deletes(trials_index, tmp_path):
-    """Deleted documents never come back through a cached term array (a new searcher)."""
+def test_cached_segments_follow_new_and_deleted_documents(trials_index, tmp_path):
+    """Arrays cached per segment stay right after commits: a deleted document never comes back,
+    a new one (in a new segment) is found, and the old segment's arrays are reused."""
     import shutil
+    from bench.search_bench import corpus
     base = tmp_path / "copy"
     shutil.copytree(trials_index, base)
-    before = search(str(base), "osimertinib", scopes=PUBLIC)["total"]
-    key = search(str(base), "osimertinib", scopes=PUBLIC, per_page=1)["hits"][0]["key"]
+    before = search(str(base), "osimertinib", scopes=PUBLIC, types=("trial",))
+    key = before["hits"][0]["key"]
     indexer.write(str(base), {key: None})
-    after = search(str(base), "osimertinib", scopes=PUBLIC)
-    assert after["total"] == before - 1 and key not in {h["key"] for h in after["hits"]}
+    after = search(str(base), "osimertinib", scopes=PUBLIC, types=("trial",))
+    assert after["total"] == before["total"] - 1 and key not in {h["key"] for h in after["hits"]}
+    assert sum(n for _v, n in after["facets"]["status"]) < sum(n for _v, n in before["facets"]["status"])
+    new = dict(next(corpus(1, seed=11)), id=99999, nct_id="NCT99999999", brief_title="Osimertinib wombat study")
+    cached = len(docsets._SEGMENTS)
+    indexer.write(str(base), {"trial:99999": trial_document(new)})
+    found = search(str(base), "osimertinib wombat", scopes=PUBLIC)
+    assert [h["key"] for h in found["hits"]] == ["trial:99999"]
+    assert search(str(base), "osimertinib", scopes=PUBLIC)["total"] == after["total"] + 1
+    assert len(docsets._SEGMENTS) > cached  # the new segment's arrays were added, the old ones kept
     ix = open_index(str(base))
     with ix.searcher() as searcher:
-        assert docsets.count(docsets.term(searcher, "body", "osimertinib")) == before - 1
+        assert docsets.count(docsets.term(searcher, "body", "osimertinib")) == before["total"]

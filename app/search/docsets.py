@@ -7,14 +7,23 @@ array; after that AND / OR / NOT, counts, facet counts and "the k best by some k
 numpy operations over 100k bytes (microseconds). Only positional queries (phrases) still go
 through Whoosh, once per searcher, and only when their words occur together at all.
 
-Everything is cached on the searcher (``cache(searcher)``), which lives until the index changes.
+Two levels of cache. Per segment (process-wide, LRU by bytes): term arrays, phrase matches,
+facet pairs and rank columns of one segment, keyed by its id. Segments never change, except that
+documents in them get deleted, and a result computed before a deletion is a superset of the
+right one, so it stays valid once ANDed with the searcher's live-document mask. After a commit
+only the new, small segment is read; the big ones keep their arrays. Per searcher
+(``cache(searcher)``, until the next commit): the joined arrays, filters and the like.
 """
 from __future__ import annotations
+
+import threading
+from collections import OrderedDict
 
 import numpy as np
 from whoosh import query as Q
 
-MAX_CACHED_BYTES = 128 * 2**20  # term arrays kept per searcher (1,300 terms at 100k documents)
+MAX_CACHED_BYTES = 128 * 2**20  # joined term arrays kept per searcher (1,300 terms at 100k docs)
+MAX_SEGMENT_BYTES = 192 * 2**20  # per-segment arrays kept by the process, least recently used out
 DOC_BITS = 24  # keys are (rank << DOC_BITS) | docnum: unique, so top-k is stable across pages
 NO_ORDER = 2**36  # documents indexed before the ``order`` column existed rank last
 
@@ -31,7 +40,11 @@ def size(searcher) -> int:
 
 
 def from_ids(searcher, ids) -> np.ndarray:
-    out = np.zeros(size(searcher), dtype=bool)
+    return _from_ids(size(searcher), ids)
+
+
+def _from_ids(n: int, ids) -> np.ndarray:
+    out = np.zeros(n, dtype=bool)
     ids = np.fromiter(ids, dtype=np.int64)
     if len(ids):
         out[ids] = True
@@ -43,16 +56,89 @@ def _frozen(arr: np.ndarray) -> np.ndarray:
     return arr
 
 
+_SEGMENTS: OrderedDict = OrderedDict()
+_SEGMENTS_LOCK = threading.Lock()
+_segment_bytes = 0
+
+
+def _nbytes(value) -> int:
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, tuple):
+        return sum(_nbytes(v) for v in value) + 64
+    if isinstance(value, list):
+        return 64 * len(value)
+    return 64
+
+
+def _per_segment(sub, key: tuple, compute):
+    """``compute(sub)`` for one segment's searcher, cached by the segment's id."""
+    global _segment_bytes
+    try:
+        segment_id = sub.reader().segment().segment_id()
+    except Exception:  # an empty index has no segment: nothing to share
+        return compute(sub)
+    full = (segment_id,) + key
+    with _SEGMENTS_LOCK:
+        found = _SEGMENTS.get(full)
+        if found is not None:
+            _SEGMENTS.move_to_end(full)
+            return found
+    value = compute(sub)
+    with _SEGMENTS_LOCK:
+        if full not in _SEGMENTS:
+            _SEGMENTS[full] = value
+            _segment_bytes += _nbytes(value)
+            while _segment_bytes > MAX_SEGMENT_BYTES and len(_SEGMENTS) > 1:
+                _old, dropped = _SEGMENTS.popitem(last=False)
+                _segment_bytes -= _nbytes(dropped)
+    return value
+
+
+def _joined(searcher, key: tuple, compute) -> np.ndarray:
+    """One array over the whole index from the per-segment arrays, in document-number order."""
+    parts = [_per_segment(sub, key, compute) for sub, _offset in searcher.leaf_searchers()]
+    if not parts:
+        return np.zeros(0, dtype=bool)
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def live(searcher) -> np.ndarray:
+    """The documents not deleted (deletions are the one thing that changes inside a segment)."""
+    found = cache(searcher)
+    if "live" not in found:
+        parts = []
+        for sub, _offset in searcher.leaf_searchers():
+            reader = sub.reader()
+            part = np.ones(reader.doc_count_all(), dtype=bool)
+            if reader.has_deletions():
+                try:  # the segment's own deleted set: small, where all_doc_ids walks every document
+                    part[np.fromiter(reader._perdoc.deleted_docs(), dtype=np.int64)] = False
+                except AttributeError:
+                    part = _from_ids(len(part), reader.all_doc_ids())
+            parts.append(part)
+        found["live"] = _frozen(np.concatenate(parts) if parts else np.zeros(0, dtype=bool))
+    return found["live"]
+
+
+def _term_ids(fieldname: str, text):
+    def compute(sub):
+        reader = sub.reader()
+        try:
+            ids = reader.postings(fieldname, text).all_ids()
+        except Exception:  # TermNotFound, or a field without postings
+            ids = ()
+        return _frozen(_from_ids(reader.doc_count_all(), ids))
+    return compute
+
+
 def term(searcher, fieldname: str, text) -> np.ndarray:
-    """The documents holding one indexed term (deleted ones excluded by Whoosh's reader)."""
+    """The live documents holding one indexed term."""
     found = cache(searcher)
     key = ("term", fieldname, text)
     arr = found.get(key)
     if arr is None:
-        try:
-            arr = from_ids(searcher, searcher.reader().postings(fieldname, text).all_ids())
-        except Exception:  # TermNotFound, or a field without postings
-            arr = np.zeros(size(searcher), dtype=bool)
+        arr = _joined(searcher, key, _term_ids(fieldname, text)) & live(searcher)
         used = found.get("term_bytes", 0) + arr.nbytes
         if used > MAX_CACHED_BYTES:
             for old in [k for k in found if isinstance(k, tuple) and k[0] == "term"]:
@@ -64,10 +150,7 @@ def term(searcher, fieldname: str, text) -> np.ndarray:
 
 
 def every(searcher) -> np.ndarray:
-    found = cache(searcher)
-    if "every" not in found:
-        found["every"] = _frozen(from_ids(searcher, searcher.docs_for_query(Q.Every())))
-    return found["every"]
+    return live(searcher)
 
 
 def match(searcher, q) -> np.ndarray:
@@ -101,11 +184,17 @@ def _phrase(searcher, q) -> np.ndarray:
     if key not in found:
         words = [w for w in q.words if w]
         together = match(searcher, Q.And([Q.Term(q.fieldname, w) for w in words])) if words else None
-        # Positions are read (by Whoosh, in Python) only when the words occur together at all.
         if together is None or not together.any():
             found[key] = _frozen(np.zeros(size(searcher), dtype=bool))
         else:
-            found[key] = _frozen(from_ids(searcher, searcher.docs_for_query(q)))
+            parts = []
+            for sub, offset in searcher.leaf_searchers():
+                n = sub.reader().doc_count_all()
+                if together[offset:offset + n].any():  # positions are read only where it can match
+                    parts.append(_per_segment(sub, key, lambda s: _frozen(_from_ids(n, s.docs_for_query(q)))))
+                else:
+                    parts.append(np.zeros(n, dtype=bool))
+            found[key] = _frozen((np.concatenate(parts) if len(parts) > 1 else parts[0]) & live(searcher))
     return found[key]
 
 
@@ -113,26 +202,29 @@ def count(arr: np.ndarray) -> int:
     return int(np.count_nonzero(arr))
 
 
-def _keys(searcher, name: str, values) -> np.ndarray:
+def _keys(searcher, name: str, column: str, rank) -> np.ndarray:
+    """Unique sort keys, smaller first: (rank << DOC_BITS) | document number."""
     found = cache(searcher)
     if name not in found:
-        ranks = np.fromiter(values, dtype=np.uint64, count=size(searcher))
+        def compute(sub):
+            reader = sub.reader()
+            n = reader.doc_count_all()
+            if not reader.has_column(column):
+                return _frozen(np.full(n, NO_ORDER, dtype=np.uint64))
+            return _frozen(np.fromiter((rank(v) for v in reader.column_reader(column)), dtype=np.uint64, count=n))
+        ranks = _joined(searcher, ("column", column), compute).astype(np.uint64)
         found[name] = _frozen((ranks << np.uint64(DOC_BITS)) | np.arange(len(ranks), dtype=np.uint64))
     return found[name]
 
 
 def order_keys(searcher) -> np.ndarray:
     """The relevance tie-break per document (documents.compact: short titles, then newest)."""
-    reader = searcher.reader()
-    if not reader.has_column("order"):
-        return newest_keys(searcher)
-    return _keys(searcher, "order", (min(int(v), NO_ORDER) for v in reader.column_reader("order")))
+    return _keys(searcher, "order", "order", lambda v: min(int(v), NO_ORDER))
 
 
 def newest_keys(searcher) -> np.ndarray:
     """Newest first, from the date column (YYYYMMDD; no date = oldest)."""
-    dates = searcher.reader().column_reader("date")
-    return _keys(searcher, "newest", (99_999_999 - (int(d) if str(d).isdigit() else 0) for d in dates))
+    return _keys(searcher, "newest", "date", lambda d: 99_999_999 - (int(d) if str(d).isdigit() else 0))
 
 
 def smallest(arr: np.ndarray, keys: np.ndarray, k: int) -> list[int]:
@@ -161,17 +253,30 @@ def facet_counts(searcher, fieldname: str, matched: np.ndarray, limit: int = 12)
 
 
 def _facet_pairs(searcher, fieldname: str):
+    """(values, document of each pair, value index of each pair) over the whole index."""
     found = cache(searcher)
     key = ("facet", fieldname)
     if key not in found:
-        reader = searcher.reader()
-        values, docs, codes = [], [], []
-        if fieldname in reader.schema:
-            for value in reader.lexicon(fieldname):
-                ids = np.fromiter(reader.postings(fieldname, value).all_ids(), dtype=np.int64)
-                codes.append(np.full(len(ids), len(values), dtype=np.int64))
-                docs.append(ids)
-                values.append(value.decode("utf-8") if isinstance(value, bytes) else value)
+        def compute(sub):
+            reader = sub.reader()
+            values, docs, codes = [], [], []
+            if fieldname in reader.schema:
+                for value in reader.lexicon(fieldname):
+                    ids = np.fromiter(reader.postings(fieldname, value).all_ids(), dtype=np.int64)
+                    codes.append(np.full(len(ids), len(values), dtype=np.int64))
+                    docs.append(ids)
+                    values.append(value.decode("utf-8") if isinstance(value, bytes) else value)
+            empty = np.zeros(0, dtype=np.int64)
+            return values, np.concatenate(docs) if docs else empty, np.concatenate(codes) if codes else empty
+        per_segment = [(_per_segment(sub, ("facet", fieldname), compute), offset)
+                       for sub, offset in searcher.leaf_searchers()]
+        values = sorted({v for (seg_values, _d, _c), _o in per_segment for v in seg_values})
+        position = {v: i for i, v in enumerate(values)}
+        docs, codes = [], []
+        for (seg_values, seg_docs, seg_codes), offset in per_segment:
+            if seg_values:
+                docs.append(seg_docs + offset)
+                codes.append(np.array([position[v] for v in seg_values], dtype=np.int64)[seg_codes])
         empty = np.zeros(0, dtype=np.int64)
         found[key] = (values, np.concatenate(docs) if docs else empty, np.concatenate(codes) if codes else empty)
     return found[key]
