@@ -136,3 +136,28 @@ def test_a_rolled_back_change_never_reaches_the_index(ctx):
     client = ctx.test_client()
     assert api(client, q="wombat")["total"] == 0
     assert api(client, q="numbat")["total"] == 1
+
+
+def test_synthetic_phase3_france_record_links_its_centre_and_is_found(data_app):
+    """tests/data/ctgov_synthetic_phase3_france.json, the record the browser journey needs because the
+    real data has no recruiting phase 3 trial in France: imported by the real importer, its French
+    sites link to directory centres and the search filters find it (the import's commit indexes it)."""
+    from pathlib import Path
+    from app.trials.importer import import_trials
+    from app.trials.models import Trial
+    nct = "NCT99000001"
+    filters = dict(type="trial", status="RECRUITING", phase="PHASE3", country="FR")
+    client = data_app.test_client()
+    assert api(client, **filters)["total"] == 0  # why the synthetic record exists
+    with data_app.app_context():
+        report = import_trials(Path(__file__).parent / "data" / "ctgov_synthetic_phase3_france.json")
+        assert report.added == [nct] and not report.rejected, report.lines()
+        trial = db.session.scalars(select(Trial).where(Trial.nct_id == nct)).one()
+        linked = {site.facility: site.centre and site.centre.slug for site in trial.sites}
+    assert linked == {"Gustave Roussy": "gustave-roussy-villejuif", "Centre Leon Bérard": "centre-leon-berard-lyon"}
+    body = api(client, **filters)
+    assert [r["id"] for r in body["results"]] == [nct] and body["total"] == 1
+    html = client.get("/search/trials?status=RECRUITING&phase=PHASE3&country=FR").get_data(as_text=True)
+    assert f'href="/trials/{nct}"' in html and "Synthetic test record:" in html
+    centre = client.get("/centres/gustave-roussy-villejuif").get_data(as_text=True)
+    assert f'href="/trials/{nct}"' in centre
