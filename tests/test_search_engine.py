@@ -7,6 +7,7 @@ index where the right order is known."""
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from whoosh import index
 from whoosh.analysis import StemmingAnalyzer
@@ -183,3 +184,49 @@ def test_cached_segments_follow_new_and_deleted_documents(trials_index, tmp_path
     ix = open_index(str(base))
     with ix.searcher() as searcher:
         assert docsets.count(docsets.term(searcher, "body", "osimertinib")) == before["total"]
+
+
+def test_block_decoded_postings_equal_whoosh_all_ids(trials_index):
+    ix = open_index(trials_index)
+    with ix.searcher() as searcher:
+        checked = 0
+        for sub, _offset in searcher.leaf_searchers():
+            reader = sub.reader()
+            for fieldname in ("body", "title", "status", "condition", "scope", "key"):
+                for n, term in enumerate(reader.lexicon(fieldname)):
+                    if n % 7:
+                        continue  # a sample of every size of posting list
+                    want = list(reader.postings(fieldname, term).all_ids())
+                    assert docsets.posting_ids(reader, fieldname, term).tolist() == want, (fieldname, term)
+                    checked += 1
+        assert checked > 300
+        assert docsets.posting_ids(searcher.leaf_searchers()[0][0].reader(), "body", "zzznothing").size == 0
+
+
+def test_phrases_match_exactly_what_whoosh_matches(trials_index):
+    """Word runs taken from the documents themselves (so they do occur), plus shuffled ones
+    (which mostly do not), with Whoosh's adjacency and with the synonym slop of 2."""
+    import random
+    from whoosh import query as Q
+    rng = random.Random(5)
+    ix = open_index(trials_index)
+    with ix.searcher() as searcher:
+        texts = [searcher.stored_fields(d).get("snippet", "") for d in range(0, 600, 9)]
+    phrases = []
+    for text in texts:
+        words = [t.text for t in ANALYZER(text, mode="index")]
+        if len(words) > 6:
+            start = rng.randrange(len(words) - 4)
+            run = words[start:start + rng.choice((2, 3, 4))]
+            phrases += [run, list(reversed(run)), run[:1] + run[2:]]
+    assert len(phrases) > 60
+    matched = 0
+    for words in phrases:
+        for slop in (1, 2):
+            q = Q.Phrase("body", words, slop=slop)
+            with ix.searcher() as searcher:
+                want = sorted(searcher.docs_for_query(q))
+                got = np.flatnonzero(docsets.match(searcher, q)).tolist()
+            assert got == want, (words, slop)
+            matched += bool(want)
+    assert matched > 40

@@ -16,11 +16,16 @@ only the new, small segment is read; the big ones keep their arrays. Per searche
 """
 from __future__ import annotations
 
+import pickle
 import threading
 from collections import OrderedDict
+from itertools import accumulate
 
 import numpy as np
 from whoosh import query as Q
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.columns import NumericColumn
+from whoosh.formats import _INT_SIZE
 
 MAX_CACHED_BYTES = 128 * 2**20  # joined term arrays kept per searcher (1,300 terms at 100k docs)
 MAX_SEGMENT_BYTES = 192 * 2**20  # per-segment arrays kept by the process, least recently used out
@@ -45,7 +50,7 @@ def from_ids(searcher, ids) -> np.ndarray:
 
 def _from_ids(n: int, ids) -> np.ndarray:
     out = np.zeros(n, dtype=bool)
-    ids = np.fromiter(ids, dtype=np.int64)
+    ids = ids if isinstance(ids, np.ndarray) else np.fromiter(ids, dtype=np.int64)
     if len(ids):
         out[ids] = True
     return out
@@ -121,14 +126,31 @@ def live(searcher) -> np.ndarray:
     return found["live"]
 
 
+def posting_ids(reader, fieldname: str, text) -> np.ndarray:
+    """Every document number in one segment's posting list of a term, deleted ones included
+    (``live`` masks them). Whoosh's ``all_ids()`` makes three Python calls per posting; here
+    each block of 128 ids is decoded at once (W3 blocks hold delta-coded ids). Any other
+    matcher (a term inlined in the term index) goes the ordinary way."""
+    try:
+        btext = reader._text_to_bytes(fieldname, text)
+        matcher = reader._terms.matcher(fieldname, btext, reader.schema[fieldname].format)
+    except Exception:  # TermNotFound, or a field without postings
+        return np.zeros(0, dtype=np.int64)
+    if not isinstance(matcher, W3LeafMatcher):
+        return np.fromiter(matcher.all_ids(), dtype=np.int64)
+    blocks = []
+    while matcher.is_active():
+        if matcher._data is None:
+            matcher._read_data()
+        blocks.append(np.cumsum(np.asarray(matcher._data[0], dtype=np.int64)))
+        matcher._next_block()
+    return np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.int64)
+
+
 def _term_ids(fieldname: str, text):
     def compute(sub):
         reader = sub.reader()
-        try:
-            ids = reader.postings(fieldname, text).all_ids()
-        except Exception:  # TermNotFound, or a field without postings
-            ids = ()
-        return _frozen(_from_ids(reader.doc_count_all(), ids))
+        return _frozen(_from_ids(reader.doc_count_all(), posting_ids(reader, fieldname, text)))
     return compute
 
 
@@ -190,41 +212,104 @@ def _phrase(searcher, q) -> np.ndarray:
             parts = []
             for sub, offset in searcher.leaf_searchers():
                 n = sub.reader().doc_count_all()
-                if together[offset:offset + n].any():  # positions are read only where it can match
-                    parts.append(_per_segment(sub, key, lambda s: _frozen(_from_ids(n, s.docs_for_query(q)))))
+                local = together[offset:offset + n]
+                if local.any():  # positions are read only where the words occur together
+                    parts.append(_per_segment(sub, key, lambda s: _frozen(
+                        _from_ids(n, _phrase_ids(s, q, words, local)))))
                 else:
                     parts.append(np.zeros(n, dtype=bool))
             found[key] = _frozen((np.concatenate(parts) if len(parts) > 1 else parts[0]) & live(searcher))
     return found[key]
 
 
+def _phrase_ids(sub, q, words, candidates: np.ndarray):
+    """Documents of one segment where ``words`` follow each other, each at most ``q.slop``
+    positions after the previous one (Whoosh's Phrase rule), checked only in ``candidates``."""
+    reader = sub.reader()
+    positions = [_positions(reader, q.fieldname, word, candidates) for word in words]
+    if any(p is None for p in positions):  # a posting list not in W3 blocks: Whoosh decides
+        return sub.docs_for_query(q)
+    slop = max(1, q.slop)
+    return [doc for doc, first in positions[0].items()
+            if all(doc in rest for rest in positions[1:])
+            and _in_sequence(first, [set(rest[doc]) for rest in positions[1:]], slop)]
+
+
+def _in_sequence(starts, following: list[set], slop: int) -> bool:
+    def chain(position, depth):
+        if depth == len(following):
+            return True
+        return any(position + gap in following[depth] and chain(position + gap, depth + 1)
+                   for gap in range(1, slop + 1))
+    return any(chain(start, 0) for start in starts)
+
+
+def _positions(reader, fieldname: str, word, wanted: np.ndarray):
+    """{document: [positions]} of one word in the documents ``wanted`` marks (one segment),
+    decoded block by block; None when the posting list is not in W3 blocks."""
+    try:
+        btext = reader._text_to_bytes(fieldname, word)
+        matcher = reader._terms.matcher(fieldname, btext, reader.schema[fieldname].format)
+    except Exception:
+        return {}
+    if not isinstance(matcher, W3LeafMatcher):
+        return None
+    out = {}
+    while matcher.is_active():
+        if matcher._data is None:
+            matcher._read_data()
+        ids = np.cumsum(np.asarray(matcher._data[0], dtype=np.int64))
+        hits = np.flatnonzero(wanted[ids])
+        if len(hits):
+            values = matcher._data[2]
+            for i in hits.tolist():
+                value = values[i]
+                if not value.endswith(b"."):
+                    value += b"."
+                out[int(ids[i])] = list(accumulate(pickle.loads(value[_INT_SIZE:])))
+        matcher._next_block()
+    return out
+
+
 def count(arr: np.ndarray) -> int:
     return int(np.count_nonzero(arr))
 
 
-def _keys(searcher, name: str, column: str, rank) -> np.ndarray:
+def _ranks(searcher) -> np.ndarray:
+    """Each document's ``order`` value (documents.compact), read as one array per segment."""
+    def compute(sub):
+        reader = sub.reader()
+        n = reader.doc_count_all()
+        if not reader.has_column("order"):  # an index from before the column: all tie
+            return _frozen(np.full(n, NO_ORDER, dtype=np.uint64))
+        column = reader.column_reader("order", translate=False)
+        if isinstance(column, NumericColumn.Reader):  # fixed-size big-endian values, in one read
+            raw = column._dbfile.get(column._basepos, column._count * column._fixedlen)
+            values = np.frombuffer(raw, dtype=">" + column._typecode).astype(np.uint64)
+            values = np.concatenate([values, np.full(n - len(values), column._default, dtype=np.uint64)])
+        else:
+            values = np.fromiter(column, dtype=np.uint64, count=n)
+        return _frozen(np.minimum(values, NO_ORDER))
+    return _joined(searcher, ("column", "order"), compute)
+
+
+def _keys(searcher, name: str, rank) -> np.ndarray:
     """Unique sort keys, smaller first: (rank << DOC_BITS) | document number."""
     found = cache(searcher)
     if name not in found:
-        def compute(sub):
-            reader = sub.reader()
-            n = reader.doc_count_all()
-            if not reader.has_column(column):
-                return _frozen(np.full(n, NO_ORDER, dtype=np.uint64))
-            return _frozen(np.fromiter((rank(v) for v in reader.column_reader(column)), dtype=np.uint64, count=n))
-        ranks = _joined(searcher, ("column", column), compute).astype(np.uint64)
+        ranks = rank(_ranks(searcher))
         found[name] = _frozen((ranks << np.uint64(DOC_BITS)) | np.arange(len(ranks), dtype=np.uint64))
     return found[name]
 
 
 def order_keys(searcher) -> np.ndarray:
-    """The relevance tie-break per document (documents.compact: short titles, then newest)."""
-    return _keys(searcher, "order", "order", lambda v: min(int(v), NO_ORDER))
+    """The relevance tie-break: short titles, then newest (documents.compact)."""
+    return _keys(searcher, "order", lambda ranks: ranks)
 
 
 def newest_keys(searcher) -> np.ndarray:
-    """Newest first, from the date column (YYYYMMDD; no date = oldest)."""
-    return _keys(searcher, "newest", "date", lambda d: 99_999_999 - (int(d) if str(d).isdigit() else 0))
+    """Newest first: the date part of the same column (99,999,999 - YYYYMMDD)."""
+    return _keys(searcher, "newest", lambda ranks: ranks % np.uint64(10**8))
 
 
 def smallest(arr: np.ndarray, keys: np.ndarray, k: int) -> list[int]:
@@ -262,7 +347,7 @@ def _facet_pairs(searcher, fieldname: str):
             values, docs, codes = [], [], []
             if fieldname in reader.schema:
                 for value in reader.lexicon(fieldname):
-                    ids = np.fromiter(reader.postings(fieldname, value).all_ids(), dtype=np.int64)
+                    ids = posting_ids(reader, fieldname, value)
                     codes.append(np.full(len(ids), len(values), dtype=np.int64))
                     docs.append(ids)
                     values.append(value.decode("utf-8") if isinstance(value, bytes) else value)
