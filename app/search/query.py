@@ -13,6 +13,7 @@ from itertools import combinations
 import re
 import threading
 from contextlib import contextmanager
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 from whoosh import query as Q
@@ -54,7 +55,10 @@ def _plain(qtext: str):
     return Q.And([Q.Or([Q.Term("title", w), Q.Term("body", w)]) for w in words])
 
 
+@lru_cache(maxsize=2048)
 def _parse(qtext: str):
+    """Cached: popular queries repeat, and parsing is a tenth of a search. Whoosh query trees
+    are never changed in place (``accept`` builds new ones), so sharing one is safe."""
     try:
         return _parser().parse(qtext)
     except Exception:  # the parser has crashed on ordinary input before: fall back, never 500
