@@ -109,7 +109,7 @@ def _build(session, kind: str, ident: int, obj=None) -> dict | None:
 
 
 def _restamp_group(session, group_id: int, todo: dict) -> None:
-    from app.forum.models import Post, Topic
+    from app.forum.models import Topic
     for topic_id in session.scalars(select(Topic.id).where(Topic.group_id == group_id)):
         todo.setdefault(("topic", topic_id), None)
         _restamp_topic(session, topic_id, todo)

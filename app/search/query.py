@@ -1,19 +1,19 @@
 """Queries: untrusted text in, access-filtered hits, counts, facets and safe snippets out.
 
-Pure Whoosh (no Flask), so the benchmark measures exactly this code. The access filter is a
-``filter=`` doc set over ``scope`` terms, computed before scoring: counts, facets and snippets
-only ever see documents the caller may see. Searchers are long-lived (a pool, see ``checkout``)
-and refreshed when the index changes; filter and facet doc sets are cached on each searcher.
+Pure Whoosh and numpy (no Flask), so the benchmark measures exactly this code. The access
+filter is a document set over ``scope`` terms, applied before anything is counted or ranked:
+counts, facets and snippets only ever see documents the caller may see. Searchers are
+long-lived (a pool, see ``checkout``) and refreshed when the index changes; document sets and
+their caches are in ``docsets.py``.
 """
 from __future__ import annotations
 
-import heapq
 import math
-from itertools import combinations
 import re
 import threading
 from contextlib import contextmanager
 from functools import lru_cache
+from itertools import combinations
 
 from markupsafe import Markup, escape
 from whoosh import query as Q

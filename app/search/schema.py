@@ -57,15 +57,15 @@ class FastStemmingAnalyzer(CompositeAnalyzer):
         token = Token(positions, False, removestops=True, mode="index")
         token.boost, token.stopped = 1.0, False
         pos = None
-        for index, match in enumerate(tokenizer.expression.finditer(value)):
+        for number, match in enumerate(tokenizer.expression.finditer(value)):
             text = match.group(0).lower()
             if len(text) < minsize or (maxsize is not None and len(text) > maxsize) or text in words:
                 continue
             if positions:
                 if not renumber:
-                    pos = index
+                    pos = number
                 else:
-                    pos = index if pos is None else pos + 1
+                    pos = number if pos is None else pos + 1
                 token.pos = pos
             if text in ignore:
                 token.text = text
