@@ -40,6 +40,17 @@ def test_the_one_loop_analyser_gives_whoosh_tokens():
             assert got == want, text[:80]
 
 
+def test_the_body_postings_are_whoosh_postings():
+    """FastPositions (the body's format) against Whoosh's Positions over the same analyser."""
+    from whoosh.formats import Positions
+    body = make_schema()["body"]
+    reference = Positions(field_boost=body.format.field_boost)
+    for text in _texts():
+        want = list(reference.word_values(text, ANALYZER, mode="index"))
+        assert list(body.format.word_values(text, ANALYZER, mode="index")) == want, text[:80]
+        assert [(w.decode(), f, wt, v) for w, f, wt, v in body.index(text)] == want
+
+
 def test_snippet_marks_fall_on_the_analysed_words():
     for text in _texts():
         tokens = [(t.text, t.startchar, t.endchar) for t in StemmingAnalyzer()(text, chars=True, mode="index")]

@@ -17,7 +17,9 @@ SNIPPET_CHARS = 320
 
 
 def _clean(value) -> str:
-    return re.sub(r"\s+", " ", str(value or "")).strip()
+    """Whitespace runs to one space (str.split is several times faster than a regex here, and
+    the bulk rebuild calls this about thirty times per trial)."""
+    return " ".join(str(value or "").split())
 
 
 def _keyword(values) -> str:
