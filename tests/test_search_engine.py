@@ -214,6 +214,24 @@ def test_block_decoded_postings_equal_whoosh_all_ids(trials_index):
         assert docsets.posting_ids(searcher.leaf_searchers()[0][0].reader(), "body", "zzznothing").size == 0
 
 
+def test_positions_are_decoded_as_whoosh_decodes_them():
+    """The vectorised decoder against Whoosh's decode_positions, on the fixed layout (deltas
+    below 256) and on every other one: larger deltas, huge positions, lists of over 1,000."""
+    import random
+    from whoosh.formats import Positions
+    rng = random.Random(11)
+    fmt = Positions()
+    lists = [[0], [5], [255], [256], [3, 4, 5], [300, 301, 70_000], [2**31 - 5], list(range(0, 2600, 2)),
+             sorted(rng.sample(range(400), 30)), list(range(1200))]
+    lists += [sorted(rng.sample(range(rng.choice((200, 5000, 100_000))), rng.randint(1, 40))) for _ in range(300)]
+    values = [fmt.encode(positions) for positions in lists]
+    values = [v if i % 3 else v[:-1] for i, v in enumerate(values)]  # stored with or without STOP
+    docs = np.arange(len(lists), dtype=np.int64) * 7
+    got_docs, got_positions = docsets.decode_positions(values, docs)
+    want = [(int(d), p) for d, value in zip(docs, values) for p in fmt.decode_positions(value)]
+    assert list(zip(got_docs.tolist(), got_positions.tolist())) == want
+
+
 def test_phrases_match_exactly_what_whoosh_matches(trials_index):
     """Word runs taken from the documents themselves (so they do occur), plus shuffled ones
     (which mostly do not), with Whoosh's adjacency and with the synonym slop of 2."""
