@@ -69,6 +69,33 @@ def test_facets_filters_sort_and_pages(data_app):
     assert "Recruiting" in html and "results" in html and "<mark>" in html.lower()
 
 
+def test_links_on_the_search_page_lead_where_they_say(data_app):
+    """Hit links, facet links (add and remove a filter), and the next page, followed as a
+    visitor would, keeping the query and the sort order."""
+    import re
+    from html import unescape
+    client = data_app.test_client()
+
+    def links(html, pattern):
+        return [unescape(h) for h in re.findall(pattern, html)]
+
+    html = client.get("/search/trials?q=lung&sort=date").get_data(as_text=True)
+    hits = links(html, r'class="search-hit-title" href="([^"]+)"')
+    assert len(hits) == 20 and all(client.get(h).status_code == 200 for h in hits)
+    add = [h for h in links(html, r'href="([^"]+)"') if "status=RECRUITING" in h]
+    assert add and "q=lung" in add[0] and "sort=date" in add[0]
+    filtered = client.get(add[0]).get_data(as_text=True)
+    want = api(client, q="lung", type="trial", status="RECRUITING")["total"]
+    assert f"{want} results" in filtered
+    remove = links(filtered, r'href="([^"]+)" aria-current="true"')
+    assert remove and "status=" not in remove[0] and "q=lung" in remove[0] and "sort=date" in remove[0]
+    assert f"{api(client, q='lung', type='trial')['total']} results" in client.get(remove[0]).get_data(as_text=True)
+    following = links(html, r'href="([^"]+)" rel="next"')
+    assert following and "page=2" in following[0] and "q=lung" in following[0]
+    second = client.get(following[0]).get_data(as_text=True)
+    assert not set(links(second, r'class="search-hit-title" href="([^"]+)"')) & set(hits)
+
+
 def test_centres_near_a_point_and_the_patient_query(data_app):
     client = data_app.test_client()
     near = api(client, type="centre", sort="distance", lat="48.79", lon="2.37")["results"]

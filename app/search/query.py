@@ -20,7 +20,7 @@ from whoosh import query as Q
 from whoosh.qparser import AndGroup, MultifieldParser, plugins
 
 from app.search import docsets, synonyms
-from app.search.schema import ANALYZER, FACETS, current_name, make_schema, open_index
+from app.search.schema import ANALYZER, FACETS, _STEMS, current_name, make_schema, open_index, stem_word
 
 MAX_QUERY = 200
 PER_PAGE = 20
@@ -227,7 +227,7 @@ def _filter_docs(searcher, types, scopes, filters):
     return docs
 
 
-_TOKENIZER, _STOPS, _STEM = ANALYZER.items[0].expression, ANALYZER.items[2], ANALYZER.items[3]._stem
+_TOKENIZER, _STOPS = ANALYZER.items[0].expression, ANALYZER.items[2]
 
 
 def matched_spans(text: str, words: set[str]) -> list[tuple[int, int]]:
@@ -236,10 +236,10 @@ def matched_spans(text: str, words: set[str]) -> list[tuple[int, int]]:
     if not words:
         return []
     spans = []
-    stops, minsize, stem = _STOPS.stops, _STOPS.min, _STEM
+    stops, minsize, stems = _STOPS.stops, _STOPS.min, _STEMS
     for match in _TOKENIZER.finditer(text):
         token = match.group().lower()
-        if len(token) >= minsize and token not in stops and stem(token) in words:
+        if len(token) >= minsize and token not in stops and (stems.get(token) or stem_word(token)) in words:
             spans.append(match.span())
     return spans
 

@@ -6,7 +6,7 @@ facets only cover allowed documents), then one ``visible()`` query per kind over
 """
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 from flask_login import current_user
@@ -63,8 +63,9 @@ def run(p: dict) -> dict:
     out = run_query(base, p["q"], types=types, scopes=_scopes(), filters=p["filters"], sort=p["sort"],
                     page=p["page"], near=p["near"], per_page=PER_PAGE)
     out["hits"] = _recheck(out["hits"])
+    patterns: dict = {}
     for hit in out["hits"]:
-        hit["url"] = hit_url(hit)
+        hit["url"] = hit_url(hit, patterns)
     out["facets"] = labels.label_facets(out["facets"])
     return out
 
@@ -89,46 +90,81 @@ def _recheck(hits: list[dict]) -> list[dict]:
     return [h for h in hits if int(h["dbid"]) in allowed[h["kind"]]]
 
 
-def hit_url(hit: dict) -> str:
-    kind, ref = hit["kind"], hit["ref"]
+_TEXT, _NUMBER = "oncollab-ref", 987654321  # stand-ins, replaced in a URL built once per kind
+
+
+def _hit_route(kind: str) -> tuple[str, dict]:
     if kind == "trial":
-        return url_for("trials.show", nct_id=ref)
+        return "trials.show", {"nct_id": _TEXT}
     if kind == "centre":
-        return url_for("directory.show", slug=ref)
+        return "directory.show", {"slug": _TEXT}
     if kind == "guideline":
-        return url_for("guidelines.show", guideline_id=int(ref))
+        return "guidelines.show", {"guideline_id": _NUMBER}
     if kind == "group":
         endpoint = "groups.show" if "groups.show" in current_app.view_functions else "forum.group_forum"
-        return url_for(endpoint, slug=ref)
+        return endpoint, {"slug": _TEXT}
     if kind == "topic":
-        return url_for("forum.topic", topic_id=int(ref))
+        return "forum.topic", {"topic_id": _NUMBER}
     if kind == "event":
-        return url_for("agenda.show", event_id=int(ref))
+        return "agenda.show", {"event_id": _NUMBER}
     if kind == "blogpost":
+        return "blog.show", {"post_id": _NUMBER, "slug": _TEXT}
+    return "forum.permalink", {"post_id": _NUMBER}
+
+
+def hit_url(hit: dict, patterns: dict | None = None) -> str:
+    """A hit's page. ``url_for`` runs once per kind per page (``patterns`` keeps the URL built
+    with stand-ins); each hit only fills in its reference, quoted as the router quotes it."""
+    kind = hit["kind"]
+    patterns = {} if patterns is None else patterns
+    if kind not in patterns:
+        endpoint, values = _hit_route(kind)
+        patterns[kind] = url_for(endpoint, **values)
+    url = patterns[kind]
+    if kind in ("trial", "centre", "group"):
+        text = hit["ref"]
+    else:
+        url = url.replace(str(_NUMBER), str(int(hit["ref"])))
+        if kind != "blogpost":
+            return url
         from app.forum.models import slugify  # the post's slug is its title's, as stored at write time
-        return url_for("blog.show", post_id=int(ref), slug=slugify(hit.get("title") or "", fallback="post"))
-    return url_for("forum.permalink", post_id=int(ref))
+        text = slugify(hit.get("title") or "", fallback="post")
+    return url.replace(_TEXT, quote(str(text), safe="!$&'()*+,/:;=@"))  # werkzeug's to_url
 
 
 def page_url(p: dict, **changes) -> str:
-    """The current search with some arguments changed (facet links, pages, sorting)."""
-    args = {"q": p["q"], "sort": p["sort"] if p["sort"] != "relevance" else None, "page": None}
-    if p["near"]:
-        args["lat"], args["lon"] = p["near"]
-    filters = {k: list(v) for k, v in p["filters"].items()}
+    """The current search with some arguments changed (facet links, pages, sorting).
+
+    A page has dozens of facet links that differ from the page's own URL in one filter: the
+    path and each unchanged part of the query string are encoded once per page (in ``p``)."""
+    parts = p.setdefault("_url_parts", {})
+    if "path" not in parts:
+        parts["path"] = (url_for("search.by_type", database=_path_of(p["type"])) if p["type"]
+                         else url_for("search.search"))
+    head = {k: v for k, v in changes.items() if not k.startswith(("add_", "drop_"))}
+    head_key = ("head", tuple(head.items()))
+    if head_key not in parts:
+        args = {"q": p["q"], "sort": p["sort"] if p["sort"] != "relevance" else None, "page": None}
+        if p["near"]:
+            args["lat"], args["lon"] = p["near"]
+        args.update(head)
+        parts[head_key] = urlencode({k: v for k, v in args.items() if v not in (None, "")})
+    filters = dict(p["filters"])
     for key, value in changes.items():
         if key.startswith("add_"):
-            filters.setdefault(key[4:], []).append(value)
+            filters[key[4:]] = [*filters.get(key[4:], []), value]
         elif key.startswith("drop_"):
             filters[key[5:]] = [v for v in filters.get(key[5:], []) if v != value]
-        else:
-            args[key] = value
-    args.update({k: v for k, v in filters.items() if v})
-    args = {k: v for k, v in args.items() if v not in (None, "", [])}
-    if "_path" not in p:  # one url_for per page, not one per facet link (dozens of them)
-        p["_path"] = (url_for("search.by_type", database=_path_of(p["type"])) if p["type"]
-                      else url_for("search.search"))
-    return p["_path"] + ("?" + urlencode(args, doseq=True) if args else "")
+    pieces = [parts[head_key]]
+    for name, values in filters.items():
+        if values is p["filters"].get(name):
+            if ("filter", name) not in parts:
+                parts[("filter", name)] = urlencode({name: values}, doseq=True)
+            pieces.append(parts[("filter", name)])
+        elif values:
+            pieces.append(urlencode({name: values}, doseq=True))
+    query = "&".join(piece for piece in pieces if piece)
+    return parts["path"] + ("?" + query if query else "")
 
 
 def _path_of(kind: str) -> str:

@@ -56,7 +56,7 @@ class FastStemmingAnalyzer(CompositeAnalyzer):
     def _index_tokens(self, value, positions):
         tokenizer, _lowercase, stop, stemmer = self.items
         words, minsize, maxsize, renumber = stop.stops, stop.min, stop.max, stop.renumber
-        stems, stem, ignore = _STEMS, stemmer.stemfn, stemmer.ignore
+        stems, ignore = _STEMS, stemmer.ignore
         token = Token(positions, False, removestops=True, mode="index")
         token.boost, token.stopped = 1.0, False
         pos = None
@@ -70,20 +70,23 @@ class FastStemmingAnalyzer(CompositeAnalyzer):
                 else:
                     pos = number if pos is None else pos + 1
                 token.pos = pos
-            if text in ignore:
-                token.text = text
-            else:
-                found = stems.get(text)
-                if found is None:
-                    found = stem(text)
-                    if len(stems) < STEM_CACHE:
-                        stems[text] = found
-                token.text = found
+            token.text = text if text in ignore else stems.get(text) or stem_word(text)
             yield token
 
 
 STEM_CACHE = 200_000  # words; the default 50,000 thrashes on a 100k-trial vocabulary
 _STEMS: dict[str, str] = {}  # a plain dict: Whoosh's LFU wrapper cost more than the stemming
+
+
+def stem_word(text: str) -> str:
+    """The analyser's stem of one lower-cased word, kept in the shared cache (indexing, and
+    the highlighter, which stems every word of every snippet shown)."""
+    found = _STEMS.get(text)
+    if found is None:
+        found = ANALYZER.items[3].stemfn(text)
+        if len(_STEMS) < STEM_CACHE:
+            _STEMS[text] = found
+    return found
 
 
 def _analyzer() -> FastStemmingAnalyzer:
