@@ -73,6 +73,7 @@ bench: install-dev wrk
 	$(PY) -m bench.pages --seconds 5
 	$(PY) -m bench.fanout
 	$(PY) -m bench.search_bench --docs 100000
+	$(PY) -m bench.search_rebuild --trials 100000
 	$(PY) -m bench.search_pages --trials 10000 --seconds 5
 
 clean:

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from bench.pages import PY, ROOT, free_port, serve, wait_for, wrk
@@ -22,8 +23,8 @@ PATHS = ["/search/trials?q=lung", "/search/trials?q=osimertinib", "/search/trial
          "/search?q=nsclc", "/api/search?q=lung+cancer&type=trial"]
 
 
-def seed(n: int) -> None:
-    """Runs in a subprocess with the instance's environment."""
+def seed(n: int, sites_per_trial: int = 3) -> float:
+    """Runs in a subprocess with the instance's environment. Returns the rebuild's seconds."""
     from sqlalchemy import insert
     from app import create_app
     from app.extensions import db
@@ -40,11 +41,13 @@ def seed(n: int) -> None:
                                keywords=f["keywords"], interventions=f["interventions"], brief_summary=f["brief_summary"],
                                std_ages=f["std_ages"], sponsor=f["sponsor"], raw={}))
             sites += [dict(trial_id=f["id"], position=k, city=s["city"], country=s["country"],
-                           country_code=s["country_code"]) for k, s in enumerate(f["sites"][:3])]
+                           country_code=s["country_code"]) for k, s in enumerate(f["sites"][:sites_per_trial])]
         db.session.execute(insert(Trial), trials)
         db.session.execute(insert(TrialSite), sites)
         db.session.commit()
+        start = time.perf_counter()
         print("indexed", rebuild(app.config["SEARCH_INDEX_DIR"]))
+        return time.perf_counter() - start
 
 
 def main() -> None:

@@ -113,6 +113,19 @@ def test_suggestions_as_you_type(data_app):
     assert "nsclc villejuif" in client.get("/search/suggest?q=nsclc vill").get_json()["suggestions"]
 
 
+def test_the_rebuild_reads_trials_as_the_hooks_build_them(data_app):
+    """``flask search rebuild`` reads trials with plain queries in chunks; the documents must be
+    the ones the session hooks build from the ORM objects, linked sites' names included."""
+    from app.search import documents
+    from app.trials.models import Trial, TrialSite
+    with data_app.app_context():
+        bulk = list(documents.trials_in_bulk(chunk=7))
+        one_by_one = [documents.trial(t) for t in db.session.scalars(select(Trial).order_by(Trial.id))]
+        assert len(bulk) == 100 and bulk == one_by_one
+        linked = db.session.scalars(select(TrialSite).where(TrialSite.centre_id.is_not(None))).first()
+        assert linked is not None and linked.facility in next(d["body"] for d in bulk if d["dbid"] == str(linked.trial_id))
+
+
 def test_investigators_are_never_indexed(data_app):
     """No contact's e-mail, phone or full personal name reaches any trial document."""
     from app.search import documents

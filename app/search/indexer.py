@@ -187,7 +187,7 @@ def reindex_ids(kind: str, ids) -> int:
 
 def _rows(kind: str, model):
     from app.extensions import db
-    related = {"trial": "sites", "centre": "networks", "post": "topic", "topic": "group", "group": "tags"}
+    related = {"centre": "networks", "post": "topic", "topic": "group", "group": "tags"}
     query = select(model).order_by(model.id)
     if kind in related:
         query = query.options(selectinload(getattr(model, related[kind])))
@@ -215,8 +215,8 @@ def rebuild(base: str, progress: bool = False, fail_after: int | None = None) ->
         try:
             with tqdm(total=total, disable=not progress, unit="doc", desc="search rebuild") as bar:
                 for kind, (model, builder) in kinds.items():
-                    for obj in _rows(kind, model):
-                        doc = builder(obj)
+                    docs = documents.trials_in_bulk() if kind == "trial" else map(builder, _rows(kind, model))
+                    for doc in docs:
                         if doc is not None:
                             writer.add_document(**doc)
                         count += 1

@@ -40,6 +40,10 @@ SEX_LABELS = {"ALL": "All sexes", "FEMALE": "Female", "MALE": "Male"}
 AGE_GROUP_LABELS = {"CHILD": "Child (birth-17)", "ADULT": "Adult (18-64)", "OLDER_ADULT": "Older adult (65+)"}
 
 
+def status_label(status: str) -> str:
+    return STATUS_LABELS.get(status, status.replace("_", " ").capitalize())
+
+
 def phase_label(phases: str) -> str:
     codes = [p for p in (phases or "").split("|") if p]
     if not codes:
@@ -93,7 +97,7 @@ class Trial(TimestampMixin, db.Model):
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS.get(self.status, self.status.replace("_", " ").capitalize())
+        return status_label(self.status)
 
     @property
     def phase_label(self) -> str:
