@@ -1,7 +1,7 @@
 """Jinja helpers and the locale choice: one place for what every template may call."""
 from datetime import datetime
 
-from flask import Flask, request
+from flask import Flask, g, request
 from flask_login import current_user
 
 
@@ -21,6 +21,12 @@ def _format_datetime(value: datetime | None) -> str:
     return value.strftime("%d %b %Y, %H:%M UTC") if value else ""
 
 
+def _translations():
+    found = g.get("oncollab_translations")
+    if found is None:
+        from flask_babel import get_translations
+        found = g.oncollab_translations = get_translations()
+    return found
 
 
 def register(app: Flask) -> None:
@@ -28,6 +34,15 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = _format_datetime
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+    # Flask-Babel's callables look the request's locale and catalogue up again on every call, and
+    # a topic page makes over a hundred calls: a fifth of its time. The catalogue is looked up
+    # once per request here (one request has one locale).
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+        newstyle=True)
 
     @app.context_processor
     def _globals():
