@@ -8,11 +8,11 @@ numpy operations over 100k bytes (microseconds). Phrases are checked on each wor
 occurrences (document and position, decoded in bulk and cached per segment), only in the
 documents where their words occur together at all.
 
-Two levels of cache. Per segment (process-wide, LRU by bytes): term arrays, word occurrences, phrase matches,
-facet pairs and rank columns of one segment, keyed by its id. Segments never change, except that
-documents in them get deleted, and a result computed before a deletion is a superset of the
-right one, so it stays valid once ANDed with the searcher's live-document mask. After a commit
-only the new, small segment is read; the big ones keep their arrays. Per searcher
+Two levels of cache. Per segment (process-wide, LRU by bytes): term arrays, word occurrences,
+phrase matches, facet pairs and rank columns of one segment, keyed by its id. Segments never
+change, except that documents in them get deleted, and a result computed before a deletion is a
+superset of the right one, so it stays valid once ANDed with the searcher's live-document mask.
+After a commit only the new, small segment is read; the big ones keep their arrays. Per searcher
 (``cache(searcher)``, until the next commit): the joined arrays, filters and the like.
 """
 from __future__ import annotations

@@ -32,8 +32,11 @@ def _keyword(values) -> str:
     return ",".join(out)
 
 
+_SEPARATORS = re.compile(r"[\s\-_/,]+")
+
+
 def _phrase(value) -> str:
-    return re.sub(r"[\s\-_/,]+", " ", _clean(value).lower()).strip()[:120]
+    return _SEPARATORS.sub(" ", str(value or "").lower()).strip()[:120]
 
 
 def _day(value) -> str:

@@ -20,7 +20,7 @@ from whoosh import query as Q
 from whoosh.qparser import AndGroup, MultifieldParser, plugins
 
 from app.search import docsets, synonyms
-from app.search.schema import ANALYZER, FACETS, _STEMS, current_name, make_schema, open_index, stem_word
+from app.search.schema import ANALYZER, FACETS, current_name, make_schema, open_index, stem_word
 
 MAX_QUERY = 200
 PER_PAGE = 20
@@ -236,10 +236,10 @@ def matched_spans(text: str, words: set[str]) -> list[tuple[int, int]]:
     if not words:
         return []
     spans = []
-    stops, minsize, stems = _STOPS.stops, _STOPS.min, _STEMS
+    stops, minsize = _STOPS.stops, _STOPS.min
     for match in _TOKENIZER.finditer(text):
         token = match.group().lower()
-        if len(token) >= minsize and token not in stops and (stems.get(token) or stem_word(token)) in words:
+        if len(token) >= minsize and token not in stops and stem_word(token) in words:
             spans.append(match.span())
     return spans
 

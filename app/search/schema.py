@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from pickle import dumps
 
 from whoosh import columns, index
 from whoosh.analysis import StemmingAnalyzer
@@ -20,7 +21,6 @@ from whoosh.codec.whoosh3 import W3Codec
 from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.formats import Positions
 from whoosh.system import pack_uint
-from pickle import dumps
 
 # Community kinds share one search page; the others each have their own.
 TYPE_OF_KIND = {"trial": "trial", "centre": "centre", "guideline": "guideline",
