@@ -5,8 +5,8 @@ fine for 20 hits, hundreds of milliseconds for the exact counts, facets and rank
 broad query over 100k trials. Here each term's documents are read once per searcher into an
 array; after that AND / OR / NOT, counts, facet counts and "the k best by some key" are single
 numpy operations over 100k bytes (microseconds). Phrases are checked on each word's
-occurrences (document and position, decoded in bulk and cached per segment), only in the
-documents where their words occur together at all.
+occurrences (document and position, decoded in bulk and cached per segment), in the documents
+where all their words occur.
 
 Two levels of cache. Per segment (process-wide, LRU by bytes): term arrays, word occurrences,
 phrase matches, facet pairs and rank columns of one segment, keyed by its id. Segments never
@@ -206,46 +206,55 @@ def _phrase(searcher, q) -> np.ndarray:
     key = ("phrase", q.fieldname, tuple(q.words), q.slop)
     if key not in found:
         words = [w for w in q.words if w]
-        together = match(searcher, Q.And([Q.Term(q.fieldname, w) for w in words])) if words else None
-        if together is None or not together.any():
-            found[key] = _frozen(np.zeros(size(searcher), dtype=bool))
-        else:
-            parts = []
-            for sub, offset in searcher.leaf_searchers():
-                n = sub.reader().doc_count_all()
-                local = together[offset:offset + n]
-                if local.any():  # positions are read only where the words occur together
-                    parts.append(_per_segment(sub, key, lambda s: _frozen(
-                        _from_ids(n, _phrase_ids(s, q, words, local)))))
-                else:
-                    parts.append(np.zeros(n, dtype=bool))
-            found[key] = _frozen((np.concatenate(parts) if len(parts) > 1 else parts[0]) & live(searcher))
+        parts = []
+        for sub, _offset in searcher.leaf_searchers():
+            n = sub.reader().doc_count_all()
+            parts.append(_per_segment(sub, key, lambda s: _frozen(_from_ids(n, _phrase_ids(s, q, words))))
+                         if words else np.zeros(n, dtype=bool))
+        joined = np.concatenate(parts) if len(parts) > 1 else parts[0] if parts else np.zeros(0, dtype=bool)
+        found[key] = _frozen(joined & live(searcher))
     return found[key]
 
 
-def _phrase_ids(sub, q, words, candidates: np.ndarray):
+def _phrase_ids(sub, q, words):
     """Documents of one segment where ``words`` follow each other, each at most ``q.slop``
-    positions after the previous one (Whoosh's Phrase rule), checked only in ``candidates``.
+    positions after the previous one (Whoosh's Phrase rule).
 
-    Each word's occurrences become keys ``document << 32 | position``; a chain of occurrences
-    is followed for all documents at once by shifting the keys that reached word k by 1..slop
-    and keeping those that are occurrences of word k+1. At 100k trials, a new phrase found in
-    half of them takes about 10 ms once its words' occurrences are cached, and well under a
-    second when they must first be read from disk, against seconds one document at a time."""
-    reached = None
-    slop = max(1, q.slop)
+    Each word's occurrences are keys ``document << 32 | position``, read once per segment (the
+    documents holding every word come from them too, so the posting lists are read only once).
+    A chain of occurrences is followed for all documents at once by shifting the keys that
+    reached word k by 1..slop and keeping those that are occurrences of word k+1. At 100k
+    trials, a new phrase found in half of them takes about 10 ms once its words' occurrences
+    are cached, and a few hundred milliseconds when they must first be read from disk, against
+    seconds one document at a time."""
+    n = sub.reader().doc_count_all()
+    occurrences = []
     for word in words:
         keys = _per_segment(sub, ("occurrences", q.fieldname, word),
                             lambda s: _occurrences(s.reader(), q.fieldname, word))
         if keys is None:  # a posting list not in W3 blocks: Whoosh decides
             return sub.docs_for_query(q)
-        keys = keys[candidates[keys >> 32]]
+        if not keys.size:
+            return []
+        occurrences.append(keys)
+    together = np.ones(n, dtype=bool)
+    for keys in occurrences:
+        holds = np.zeros(n, dtype=bool)
+        holds[keys >> 32] = True
+        together &= holds
+    reached = None
+    slop = max(1, q.slop)
+    for keys in occurrences:
+        keys = keys[together[keys >> 32]]
         if reached is None:
             reached = keys
         else:
-            steps = reached + 1 if slop == 1 else np.unique(np.concatenate([reached + g for g in range(1, slop + 1)]))
-            at = np.minimum(np.searchsorted(steps, keys), steps.size - 1)  # both sorted
-            reached = keys[steps[at] == keys]
+            follows = np.zeros(keys.size, dtype=bool)
+            for gap in range(1, slop + 1):  # keys and reached are both sorted
+                steps = reached + gap
+                at = np.minimum(np.searchsorted(steps, keys), steps.size - 1)
+                follows |= steps[at] == keys
+            reached = keys[follows]
         if not reached.size:
             return []
     docs = reached >> 32  # sorted

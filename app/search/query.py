@@ -183,7 +183,9 @@ def _ranked(searcher, q, matched, start: int, stop: int, plain=None) -> list[dic
     weighted = []
     for word in words:
         in_title = docsets.term(searcher, "title", word)
-        df = docsets.count(docsets.term(searcher, "body", word)) or docsets.count(in_title)
+        # From the term dictionary: reading the body's posting list only to count it was most of
+        # a cold phrase query's time (deleted documents still count here; idf barely moves).
+        df = searcher.doc_frequency("body", word) or docsets.count(in_title)
         weighted.append((math.log(1 + (total - df + 0.5) / (df + 0.5)), word, in_title))
     weighted.sort(key=lambda w: -w[0])
     weighted = weighted[:RANK_WORDS]
