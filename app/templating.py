@@ -36,7 +36,8 @@ def register(app: Flask) -> None:
     app.jinja_env.lstrip_blocks = True
     # Flask-Babel's callables look the request's locale and catalogue up again on every call, and
     # a topic page makes over a hundred calls: a fifth of its time. The catalogue is looked up
-    # once per request here (one request has one locale).
+    # once per request here (one request has one locale; code that renders in another locale
+    # with flask_babel.force_locale must drop g.oncollab_translations first: nothing does yet).
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: _translations().ugettext(s),
         ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
