@@ -23,8 +23,9 @@ PATHS = ["/search/trials?q=lung", "/search/trials?q=osimertinib", "/search/trial
          "/search?q=nsclc", "/api/search?q=lung+cancer&type=trial"]
 
 
-def seed(n: int, sites_per_trial: int = 3) -> float:
-    """Runs in a subprocess with the instance's environment. Returns the rebuild's seconds."""
+def seed(n: int, sites_per_trial: int | None = 3) -> float:
+    """Runs in a subprocess with the instance's environment (``sites_per_trial=None``: every
+    site). Returns the rebuild's seconds."""
     from sqlalchemy import insert
     from app import create_app
     from app.extensions import db

@@ -23,7 +23,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.in_instance:
         from bench.search_pages import seed
-        seconds = seed(args.trials, sites_per_trial=1000)
+        seconds = seed(args.trials, sites_per_trial=None)
         print(f"flask search rebuild, {args.trials} trials from SQLite: {seconds:.1f} s "
               f"({args.trials / seconds:.0f} docs/s, {os.cpu_count()} cores)")
         return

@@ -290,8 +290,8 @@ def decode_positions(values: list[bytes], docs: np.ndarray) -> tuple[np.ndarray,
 
     A value is a 4-byte count, then a protocol-2 pickle of the position deltas. Nearly all
     deltas are below 256, and a list made only of those has a fixed layout (``K`` and one byte
-    per delta), recognised by its length alone; those are read in one numpy gather for every
-    value at once. Any other value (a delta of 256 or more, a list of over 1,000) goes through
+    per delta), recognised by its length and its last byte; those are read in one numpy gather
+    for every value at once. Any other value (a delta of 256 or more, a list of over 1,000) goes through
     ``pickle.loads``, as Whoosh's own ``decode_positions`` does."""
     lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
     buf = np.frombuffer(b"".join(values), dtype=np.uint8)
