@@ -1,7 +1,9 @@
 """Oncollab: a community hub for Europe's cancer community."""
+import os
+
 from flask import Flask
 
-from config import load_config
+from config import BASE_DIR, load_config
 
 
 def create_app(config=None, **overrides) -> Flask:
@@ -11,7 +13,10 @@ def create_app(config=None, **overrides) -> Flask:
     app.config.from_mapping(settings)
     _prepare_dirs(app)
 
-    from app import cli, db_setup, errors, mail, security, templating
+    # The package imports its own modules here, not at the top: importing any app module runs
+    # this file first, and nothing may load at import time (DESIGN 2).
+    from app import (accounts, agenda, blog, chat, cli, db_setup, directory, errors, forum, groups, guidelines, mail,
+                     main, notifications, realtime, search, security, templating, trials)
     from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db_setup.register(app)
@@ -25,47 +30,18 @@ def create_app(config=None, **overrides) -> Flask:
     templating.register(app)
     mail.register(app)
     cli.register(app)
-    _register_blueprints(app)
-    from app import realtime
+    for feature in (main, accounts, groups, forum, blog, agenda, notifications, chat, directory, trials, guidelines,
+                    search):
+        feature.init_app(app)
+    # After the features: Flask-SocketIO gives a new server only the handlers imported before it.
     realtime.init_app(app)  # Socket.IO: same-origin only, message queue from config
     return app
 
 
-def _register_blueprints(app: Flask) -> None:
-    from app.accounts import bp as accounts_bp
-    from app.agenda import bp as agenda_bp
-    from app.blog import bp as blog_bp
-    from app.chat import bp as chat_bp
-    from app.directory import bp as directory_bp
-    from app.forum import bp as forum_bp
-    from app.groups import bp as groups_bp
-    from app.guidelines import bp as guidelines_bp
-    from app.main import bp as main_bp
-    from app.notifications import bp as notifications_bp
-    from app.trials import bp as trials_bp
-    from app import search
-
-    app.register_blueprint(main_bp)
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(groups_bp)
-    app.register_blueprint(forum_bp)
-    app.register_blueprint(blog_bp)
-    app.register_blueprint(agenda_bp)
-    app.register_blueprint(notifications_bp)
-    app.register_blueprint(chat_bp)
-    app.register_blueprint(directory_bp)
-    app.register_blueprint(trials_bp)
-    app.register_blueprint(guidelines_bp)
-    app.register_blueprint(search.bp)
-    search.init_app(app)  # the session hooks that keep the index in step with commits
-
-
 def _migrations_dir():
-    from config import BASE_DIR
     return BASE_DIR / "migrations"
 
 
 def _prepare_dirs(app: Flask) -> None:
-    import os
     for key in ("UPLOAD_DIR", "OUTBOX_DIR", "SEARCH_INDEX_DIR"):
         os.makedirs(app.config[key], exist_ok=True)

@@ -5,7 +5,18 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
+from app.accounts.models import User
+from app.accounts.services import create_user, save_profile
+from app.agenda.demo import load_agenda_demo
+from app.blog.demo import load_blog_demo
+from app.directory.importer import import_sites
 from app.extensions import db
+from app.forum.demo import load_forum_demo
+from app.groups.models import Group
+from app.groups.services import create_group, set_membership, slugify
+from app.guidelines.importer import import_guidelines
+from app.search.indexer import rebuild
+from app.trials.importer import import_trials
 
 DEMO_USERS = [
     # email, display name, role, site role, profile
@@ -22,8 +33,6 @@ DEMO_USERS = [
 
 
 def load_demo() -> list[str]:
-    from app.accounts.models import User
-    from app.accounts.services import create_user, save_profile
 
     password = demo_password()
     report = []
@@ -41,11 +50,8 @@ def load_demo() -> list[str]:
         select(User).where(User.email.in_([row[0] for row in DEMO_USERS])))}
     report += _load_groups(users_by_email)
     report.append(load_public_data())
-    from app.forum.demo import load_forum_demo  # after users (and groups): topics need their authors
     report += load_forum_demo()
-    from app.agenda.demo import load_agenda_demo  # after users, groups and centres: events name them
     report += load_agenda_demo()
-    from app.blog.demo import load_blog_demo  # after users and groups, like the forum
     report += load_blog_demo()
     report.append(_build_search_index())
     return report
@@ -54,7 +60,6 @@ def load_demo() -> list[str]:
 def _build_search_index() -> str:
     """Importers touch rows outside the session hooks (bulk updates), so the demo ends with a full
     rebuild; it runs beside the live index and swaps, so a rerun is harmless."""
-    from app.search.indexer import rebuild
     count = rebuild(current_app.config["SEARCH_INDEX_DIR"])
     return f"search    index rebuilt: {count} rows"
 
@@ -98,8 +103,6 @@ DEMO_GROUPS = [
 
 def _load_groups(users_by_email: dict) -> list[str]:
     """Demo groups, found again by slug on a rerun (nothing is changed then)."""
-    from app.groups.models import Group
-    from app.groups.services import create_group, set_membership, slugify
 
     report = []
     for name, kind, owner, tags, country, network, description, members in DEMO_GROUPS:
@@ -123,9 +126,6 @@ def load_public_data() -> str:
     """The project's data/ files (trials first, so sites named after investigators are recognised);
     every importer is idempotent, so a rerun adds nothing."""
     from config import BASE_DIR
-    from app.directory.importer import import_sites
-    from app.guidelines.importer import import_guidelines
-    from app.trials.importer import import_trials
 
     data = BASE_DIR / "data"
     trials = import_trials(data / "ctgov_v2_nsclc_studies.json")

@@ -7,6 +7,8 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from app.extensions import limiter
+
 MESSAGES = {
     400: "The request could not be understood.",
     403: "You do not have permission to do that.",
@@ -61,7 +63,6 @@ def register(app: Flask) -> None:
 def _retry_after(error) -> int:
     """Seconds until the breached window resets. Flask-Limiter later takes the max of this and
     its own value, so the window length (the old fallback) would overstate the wait."""
-    from app.extensions import limiter
     try:
         current = limiter.current_limit
         if current is not None:

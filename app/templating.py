@@ -1,12 +1,15 @@
 """Jinja helpers and the locale choice: one place for what every template may call."""
 from datetime import datetime
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
+from flask_babel import get_translations
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+
+from app import policy
 
 
 def select_locale() -> str:
-    from flask import current_app
     languages = current_app.config["LANGUAGES"]
     if current_user and getattr(current_user, "is_authenticated", False) and current_user.language in languages:
         return current_user.language
@@ -24,7 +27,6 @@ def _format_datetime(value: datetime | None) -> str:
 def _translations():
     found = g.get("oncollab_translations")
     if found is None:
-        from flask_babel import get_translations
         found = g.oncollab_translations = get_translations()
     return found
 
@@ -33,6 +35,9 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["date"] = _format_date
     app.jinja_env.filters["datetime"] = _format_datetime
     app.jinja_env.trim_blocks = True
+    # Templates ask the policy about the object they show; they never compute rights themselves.
+    app.add_template_global(lambda obj: policy.can_edit(current_user, obj), "can_edit")
+    app.add_template_global(lambda obj: policy.can_remove(current_user, obj), "can_remove")
     app.jinja_env.lstrip_blocks = True
     # Flask-Babel's callables look the request's locale and catalogue up again on every call, and
     # a topic page makes over a hundred calls: a fifth of its time. The catalogue is looked up
@@ -47,22 +52,9 @@ def register(app: Flask) -> None:
 
     @app.context_processor
     def _globals():
-        return {"site_name": app.config["SITE_NAME"], "nav_sections": _nav(app)}
+        return {"site_name": app.config["SITE_NAME"], "nav_sections": NAV}
 
 
-def _nav(app: Flask) -> list[tuple[str, str]]:
-    from flask_babel import gettext as _
-    items = []
-    for endpoint, label in (
-        ("groups.directory", "Groups"),
-        ("forum.index", "Forum"),
-        ("blog.index", "Blogs"),
-        ("directory.index", "Centres"),
-        ("trials.index", "Trials"),
-        ("guidelines.index", "Guidelines"),
-        ("agenda.index", "Events"),
-        ("search.search", "Search"),
-    ):
-        if endpoint in app.view_functions:
-            items.append((endpoint, _(label)))
-    return items
+NAV = (("groups.directory", _l("Groups")), ("forum.index", _l("Forum")), ("blog.index", _l("Blogs")),
+       ("directory.index", _l("Centres")), ("trials.index", _l("Trials")), ("guidelines.index", _l("Guidelines")),
+       ("agenda.index", _l("Events")), ("search.search", _l("Search")))

@@ -5,9 +5,9 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.sanitize import render_markdown
-from tests.factories import add_member, make_group, make_topic, make_user
-from tests.test_realtime_support import Client, LiveApp, session_cookie
-from tests.test_sanitize import BLNS, POLYGLOTS, problems
+from tests.factories import BLNS, POLYGLOTS, add_member, make_group, make_topic, make_user
+from tests.test_realtime_support import Client, serving, session_cookie
+from tests.test_sanitize import problems
 
 
 def _world(app):
@@ -27,9 +27,8 @@ def _count(app, model):
 @pytest.fixture
 def limited(app_factory):
     app = app_factory(RATELIMIT_ENABLED=True, SOCKETIO_RATELIMIT="3 per 10 seconds")
-    server = LiveApp(app)
-    yield app, server
-    server.stop()
+    with serving(app) as server:
+        yield app, server
 
 
 def test_too_many_messages_get_an_error_event_and_nothing_is_stored(limited):
@@ -55,29 +54,19 @@ def test_too_many_messages_get_an_error_event_and_nothing_is_stored(limited):
 
 def test_room_joins_are_limited_per_connection(app_factory):
     app = app_factory(RATELIMIT_ENABLED=True, SOCKETIO_JOIN_RATELIMIT="5 per 10 seconds")
-    server = LiveApp(app)
-    try:
+    with serving(app) as server:
         _owner, member, group, _topic = _world(app)
         client = Client(server.url, session_cookie(app, member))
         answers = [client.call("join_chat", {"group": group})["ok"] for _ in range(7)]
         assert answers == [True] * 5 + [False] * 2
         assert client.events("error")[-1]["code"] == "rate_limited"
         client.close()
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def live(app):
-    server = LiveApp(app)
-    yield server
-    server.stop()
 
 
 def test_oversize_messages_are_refused_before_anything_is_stored(app, live):
     from app.chat.models import ChatMessage
     from app.forum.models import Post
-    from app.forum.services import BODY_MAX
+    from app.core.text import BODY_MAX
     _owner, member, group, topic = _world(app)
     client = Client(live.url, session_cookie(app, member))
     limit = app.config["CHAT_MESSAGE_MAX"]
@@ -92,8 +81,7 @@ def test_oversize_messages_are_refused_before_anything_is_stored(app, live):
 
 def test_a_frame_larger_than_the_buffer_closes_the_connection(app_factory):
     app = app_factory(SOCKETIO_MAX_BUFFER=2048)
-    server = LiveApp(app)
-    try:
+    with serving(app) as server:
         _owner, member, group, _topic = _world(app)
         client = Client(server.url, session_cookie(app, member))
         client.sio.emit("chat", {"group": group, "body": "z" * 5000})
@@ -102,8 +90,6 @@ def test_a_frame_larger_than_the_buffer_closes_the_connection(app_factory):
         from app.chat.models import ChatMessage
         assert _count(app, ChatMessage) == 0
         client.close()
-    finally:
-        server.stop()
 
 
 def test_naughty_strings_and_xss_payloads_arrive_sanitised(app, live):

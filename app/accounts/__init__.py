@@ -1,7 +1,12 @@
 """Accounts: registration, sign-in, e-mail confirmation, password reset and profiles."""
-from flask import Blueprint
+from flask import Blueprint, Flask
 
 bp = Blueprint("accounts", __name__)
 
-from app.accounts import routes  # noqa: E402,F401  (routes attach to bp)
-from app.accounts.sessions import load_user  # noqa: E402,F401
+
+def init_app(app: Flask) -> None:
+    """Register the feature. Its own modules are imported here, not at the top, so importing
+    ``app.accounts.models`` (as the policy does) never loads its routes."""
+    # Routes attach to bp; sessions registers the user loader.
+    from app.accounts import profile_routes, routes, sessions, settings_routes  # noqa: F401
+    app.register_blueprint(bp)

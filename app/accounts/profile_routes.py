@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from app import policy
 from app.accounts import bp, services
-from app.accounts.forms import COUNTRIES, FIELD_LABELS, TRAINEE_FIELDS, ProfileForm
+from app.accounts.forms import FIELD_LABELS, TRAINEE_FIELDS, ProfileForm
 from app.accounts.models import PROFILE_FIELDS, TRAINING_SPECIALTIES, VISIBILITY, ProfileField, User
+from app.core.countries import COUNTRIES
 from app.extensions import db
 
 FIELD_ORDER = list(PROFILE_FIELDS)

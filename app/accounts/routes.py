@@ -22,7 +22,8 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.accounts import bp, emails, services, tokens
-from app.accounts.forms import ButtonForm, ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm, canonical_email
+from app.accounts.forms import (ButtonForm, ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm,
+                                canonical_email)
 from app.accounts.models import User
 from app.accounts.sessions import end_session, start_session
 from app.extensions import db, limiter
@@ -204,6 +205,3 @@ def reset_password(token: str):
               "success")
         return redirect(url_for("accounts.login"))
     return render_template("accounts/reset_password.html", form=form)
-
-
-from app.accounts import profile_routes, settings_routes  # noqa: E402,F401  (attach to bp)

@@ -3,6 +3,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.accounts.models import PROFILE_FIELDS, ProfileField, User
+from app.accounts.sessions import end_all_sessions, end_other_sessions
 from app.extensions import db
 from app.models_base import utcnow
 from app.sanitize import render_markdown
@@ -62,7 +63,6 @@ def confirm_email(user: User) -> None:
 
 def change_password(user: User, password: str, *, keep_current_session: bool) -> None:
     """A new password ends other sessions (stolen cookies die); a reset ends every session."""
-    from app.accounts.sessions import end_all_sessions, end_other_sessions
     user.set_password(password)
     db.session.commit()
     if keep_current_session:
@@ -75,7 +75,6 @@ def change_email(user: User, new_email: str) -> bool:
     """Apply a confirmed address change; False when someone else took the address meanwhile."""
     from sqlalchemy.exc import IntegrityError
 
-    from app.accounts.sessions import end_other_sessions
     new_email = normalise_email(new_email)
     if find_user_by_email(new_email) is not None:
         return False

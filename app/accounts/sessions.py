@@ -7,6 +7,8 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from app.accounts.models import User, UserSession
+from app.core import events
+from app.errors import error_response, wants_json
 from app.extensions import db, login_manager
 from app.models_base import utcnow
 
@@ -88,15 +90,14 @@ def end_all_sessions(user: User) -> None:
 
 
 def _end_sockets(user_id: int, **which) -> None:
-    """Open Socket.IO connections hold a copy of the session: close them too (app/realtime.py)."""
-    from app import realtime
-    realtime.end_sockets(user_id, **which)
+    """Open Socket.IO connections hold a copy of the session: they are closed by the subscriber
+    in app/realtime/control.py."""
+    events.sessions_ended.send(user_id, **which)
 
 
 @login_manager.unauthorized_handler
 def _unauthorized():
     """Browsers go to the login page with a relative `next`; API callers get a JSON 401."""
-    from app.errors import error_response, wants_json
     if wants_json():
         return error_response(401, _("Please log in first."))
     target = request.full_path.rstrip("?") if request.method == "GET" else None

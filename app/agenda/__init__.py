@@ -1,15 +1,12 @@
 """Events and the conference calendar: congresses, webinars, courses, meetings, patient support
-meetings; RSVPs; iCalendar files and a calendar feed. Access follows the one rule in app/policy.py."""
-from flask import Blueprint
-from flask_login import current_user
+meetings; RSVPs; iCalendar files and a calendar feed. Access follows the one rule in app/policy/agenda.py."""
+from flask import Blueprint, Flask
 
 bp = Blueprint("agenda", __name__)
 
-from app.agenda import routes  # noqa: E402,F401
 
-
-@bp.app_template_global()
-def group_upcoming_events(group, limit: int = 3):
-    """The next few events inside a group, as the viewer may see them (the group landing page)."""
-    from app.agenda.queries import upcoming_in_group
-    return upcoming_in_group(group, current_user, limit=limit)
+def init_app(app: Flask) -> None:
+    """Register the feature. Its own modules are imported here, not at the top, so importing
+    ``app.agenda.models`` (as the policy does) never loads its routes."""
+    from app.agenda import ics, routes  # noqa: F401  (routes attach to bp)
+    app.register_blueprint(bp)

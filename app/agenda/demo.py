@@ -5,9 +5,12 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from app.accounts.models import User
 from app.agenda.models import Event
 from app.agenda.services import EventInput, create_event
+from app.directory.models import Centre
 from app.extensions import db
+from app.groups.models import Group
 from app.models_base import utcnow
 
 _D = "@demo.oncollab.eu"
@@ -51,10 +54,6 @@ EVENTS = [
 
 def load_agenda_demo() -> list[str]:
     from datetime import datetime, time
-
-    from app.accounts.models import User
-    from app.directory.models import Centre
-    from app.groups.models import Group
 
     report = []
     today = utcnow().date()

@@ -7,9 +7,9 @@ from wtforms.fields import DateField, TimeField, URLField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from app.agenda.services import (CITY_MAX, DESCRIPTION_MAX, KIND_LABELS, LOCATION_MAX, TITLE_MAX, URL_MAX,
-                                 EventInput, zone_names)
-from app.groups.models import COUNTRIES
+from app.agenda.services import (CITY_MAX, DESCRIPTION_MAX, KIND_LABELS, LOCATION_MAX, TITLE_MAX, URL_MAX, EventInput,
+                                 zone_names)
+from app.core.countries import COUNTRIES
 
 TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
 DEFAULT_ZONE = "Europe/Brussels"

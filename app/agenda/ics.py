@@ -18,6 +18,7 @@ from icalendar import Event as VEvent
 from app import policy
 from app.agenda import bp, queries
 from app.agenda.models import KIND_NAMES, Event
+from app.core.countries import COUNTRIES
 from app.sanitize import plain_text
 
 DESCRIPTION_CHARS = 4_000
@@ -46,7 +47,6 @@ def _where(event: Event) -> str:
 
 
 def _country(code):
-    from app.groups.models import COUNTRIES
     return COUNTRIES.get(code, code)
 
 

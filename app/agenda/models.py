@@ -6,7 +6,7 @@ day at 00:00 and the day after its last day at 00:00 (an exclusive end, as iCale
 
 Access: ``visibility`` is ``public``, ``members`` (signed-in accounts) or ``group`` (exactly when
 ``group_id`` is set: the event then lives inside its group like the group's forum). The rule is in
-app/policy.py (``_register_agenda``). The description is Markdown, rendered and sanitised once at
+app/policy/agenda.py. The description is Markdown, rendered and sanitised once at
 write time (``description_html``), never on view."""
 from datetime import datetime, timedelta
 

@@ -11,7 +11,10 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app import policy
+from app.accounts.models import User
 from app.agenda.models import KINDS, Event, EventRsvp
+from app.core.countries import COUNTRIES
+from app.core.pagination import fetch_page
 from app.extensions import db
 from app.models_base import utcnow
 
@@ -26,7 +29,6 @@ class Filters:
 
     @classmethod
     def from_args(cls, args) -> "Filters":
-        from app.groups.models import COUNTRIES
         kind = args.get("kind", "")
         country = args.get("country", "").upper()
         mode = args.get("mode", "")
@@ -85,8 +87,7 @@ def list_events(user, filters: Filters, page: int = 1, per_page: int = 20, *, gr
     if group is not None:
         query = query.where(Event.group_id == group.id)
     query = _listed(query, user, filters, utcnow())
-    rows = db.session.scalars(eager(query).limit(per_page + 1).offset((page - 1) * per_page)).all()
-    return rows[:per_page], len(rows) > per_page
+    return fetch_page(eager(query), page, per_page)
 
 
 def rsvp_counts(event_ids) -> dict[int, dict[str, int]]:
@@ -110,7 +111,6 @@ def rsvp_of(event: Event, user) -> str | None:
 
 def attendees(event: Event) -> list[tuple]:
     """(user, state) for the organiser's and moderators' eyes only (the route decides)."""
-    from app.accounts.models import User
     return db.session.execute(
         select(User, EventRsvp.state).join(EventRsvp, EventRsvp.user_id == User.id)
         .where(EventRsvp.event_id == event.id, User.is_active_account.is_(True))

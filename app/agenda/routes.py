@@ -18,25 +18,15 @@ from app.agenda.forms import DeleteForm, EventForm, RsvpForm
 from app.agenda.models import Event
 from app.agenda.queries import Filters
 from app.agenda.services import KIND_LABELS, EventError
+from app.core.auth import login_required
+from app.core.countries import COUNTRIES
+from app.core.pagination import page_arg
+from app.directory.models import Centre
 from app.extensions import db
-from app.forum.auth import login_required
 from app.forum.limits import posting_limit
-from app.groups.models import COUNTRIES, Group
 from app.models_base import utcnow
 
 PER_PAGE = 20
-
-
-def page_arg() -> int:
-    return max(1, min(request.args.get("page", 1, type=int) or 1, 10_000))
-
-
-def _group_inside_or_404(slug: str) -> Group:
-    """A group whose inside the viewer may read; closed and secret insides answer 404 alike."""
-    group = db.session.scalar(select(Group).where(Group.slug == slug))
-    if group is None or not policy.can_view(current_user, group) or not policy.can_view_inside(current_user, group):
-        abort(404)
-    return group
 
 
 def _month_choices(now: datetime) -> list[tuple[str, str]]:
@@ -82,7 +72,7 @@ def index():
 
 @bp.get("/groups/<slug>/events")
 def group_events(slug):
-    group = _group_inside_or_404(slug)
+    group = policy.group_or_404(slug)
     filters = Filters(when="past" if request.args.get("when") == "past" else "upcoming")
     page = page_arg()
     events, has_next = queries.list_events(current_user, filters, page, PER_PAGE, group=group)
@@ -105,7 +95,7 @@ def render_event(event: Event, form: RsvpForm | None = None, status: int = 200):
         "agenda/show.html", event=event, counts=queries.rsvp_counts([event.id])[event.id],
         mine=queries.rsvp_of(event, current_user), rsvp_form=form or RsvpForm(),
         can_rsvp=policy.can_rsvp(current_user, event) and not event.is_past(utcnow()),
-        is_past=event.is_past(utcnow()), can_edit=manager, can_delete=policy.can_delete_event(current_user, event),
+        is_past=event.is_past(utcnow()),
         attendees=queries.attendees(event) if manager else [],
         show_group=event.group is not None and policy.can_view(current_user, event.group)), status
 
@@ -134,14 +124,13 @@ def new():
     group = None
     group_slug = request.args.get("group", "")
     if group_slug:
-        group = _group_inside_or_404(group_slug)
+        group = policy.group_or_404(group_slug)
     allowed = policy.can_create_event(current_user, group)
     form = EventForm()
     status = 200
     if not form.is_submitted():
         centre_slug = request.args.get("centre", "")
         if centre_slug:
-            from app.directory.models import Centre
             centre = db.session.scalar(select(Centre).where(Centre.slug == centre_slug))
             if centre is not None:
                 form.centre.data = services.centre_label(centre)
@@ -266,4 +255,7 @@ def rsvp(event_id):
     return redirect(url_for("agenda.show", event_id=event.id, _anchor="rsvp"), 303)
 
 
-from app.agenda import ics  # noqa: E402,F401  (attach the .ics routes)
+@bp.app_template_global()
+def group_upcoming_events(group, limit: int = 3):
+    """The next few events inside a group, as the viewer may see them (the group landing page)."""
+    return queries.upcoming_in_group(group, current_user, limit=limit)

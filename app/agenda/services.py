@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from datetime import timezone as dt_timezone
 from functools import lru_cache
-from datetime import date, datetime, time, timedelta, timezone as dt_timezone
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -19,6 +20,11 @@ from sqlalchemy import func, select
 
 from app import policy
 from app.agenda.models import KINDS, RSVP_STATES, Event, EventRsvp
+from app.agenda.queries import eager
+from app.core.countries import COUNTRIES
+from app.core.errors import ServiceError
+from app.core.text import SPACES, UNSTORABLE
+from app.directory.models import Centre
 from app.extensions import db
 from app.models_base import utcnow
 from app.sanitize import SANITIZER_VERSION, render_markdown
@@ -29,8 +35,6 @@ LOCATION_MAX = 300
 CITY_MAX = 120
 URL_MAX = 500
 MAX_DAYS = 366  # a longer "event" is a typo in a year field
-_UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-_SPACES = re.compile(r"\s+")
 
 KIND_LABELS = {
     "conference": _l("Conference"),
@@ -58,10 +62,8 @@ def zone_names() -> tuple[str, ...]:
     return ("UTC", *europe, *(z for z in EXTRA_ZONES[1:] if z in _zones()))
 
 
-class EventError(Exception):
-    def __init__(self, message: str, field: str | None = None, status: int = 400):
-        super().__init__(message)
-        self.message, self.field, self.status = message, field, status
+class EventError(ServiceError):
+    """The calendar's refusals (a ``ServiceError``)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -69,7 +71,7 @@ class EventError(Exception):
 # ---------------------------------------------------------------------------------------------
 
 def _line(value, field: str, limit: int, required: bool = False) -> str:
-    text = _SPACES.sub(" ", _UNSTORABLE.sub("", str(value or ""))).strip()
+    text = SPACES.sub(" ", UNSTORABLE.sub("", str(value or ""))).strip()
     if required and not text:
         raise EventError(_("Please enter a title."), field)
     if len(text) > limit:
@@ -167,9 +169,8 @@ def _times(data: EventInput) -> tuple[datetime, datetime]:
 
 
 def _clean(data: EventInput, group) -> dict:
-    from app.groups.models import COUNTRIES
     title = _line(data.title, "title", TITLE_MAX, required=True)
-    description = _UNSTORABLE.sub("", str(data.description or "")).replace("\r\n", "\n")
+    description = UNSTORABLE.sub("", str(data.description or "")).replace("\r\n", "\n")
     if len(description) > DESCRIPTION_MAX:
         raise EventError(_("This can be at most %(limit)d characters long.", limit=DESCRIPTION_MAX), "description")
     if data.kind not in KINDS:
@@ -186,7 +187,6 @@ def _clean(data: EventInput, group) -> dict:
     starts, ends = _times(data)
     centre_id = data.centre_id
     if centre_id is not None:
-        from app.directory.models import Centre
         if db.session.get(Centre, centre_id) is None:
             raise EventError(_("We could not find this centre in the directory."), "centre")
     return dict(title=title, description=description, description_html=str(render_markdown(description)),
@@ -276,7 +276,6 @@ def set_rsvp(event: Event, user, state: str | None) -> str | None:
 
 def upcoming_at_centre(centre_id: int, user, limit: int = 5) -> list[Event]:
     """Events hosted at a centre that ``user`` may see, soonest first (the centre page)."""
-    from app.agenda.queries import eager
     query = select(Event).where(Event.centre_id == centre_id, Event.ends_at > utcnow())
     query = policy.visible(query, user, Event).order_by(Event.starts_at, Event.id).limit(limit)
     return db.session.scalars(eager(query)).all()
@@ -284,7 +283,6 @@ def upcoming_at_centre(centre_id: int, user, limit: int = 5) -> list[Event]:
 
 def find_centre(value: str):
     """A centre from what someone typed: its slug, its page address, or its exact name."""
-    from app.directory.models import Centre
     text = (value or "").strip()
     if not text:
         return None
@@ -304,6 +302,5 @@ def find_centre(value: str):
 
 def centre_label(centre) -> str:
     """What the form shows for a chosen centre: its name when that finds it again, else its slug."""
-    from app.directory.models import Centre
     same = db.session.scalar(select(func.count()).select_from(Centre).where(func.lower(Centre.name) == centre.name.lower()))
     return centre.name if same == 1 else centre.slug

@@ -3,9 +3,11 @@ again by author and title on a rerun). The tone is the community's: experience s
 decisions left to each person's care team."""
 from sqlalchemy import select
 
+from app.accounts.models import User
 from app.blog import services
 from app.blog.models import BlogPost
 from app.extensions import db
+from app.groups.models import Group
 
 _D = "@demo.oncollab.eu"
 
@@ -39,8 +41,6 @@ POSTS = [
 
 
 def load_blog_demo() -> list[str]:
-    from app.accounts.models import User
-    from app.groups.models import Group
     report = []
     for who, group_slug, visibility, title, body in POSTS:
         author = db.session.scalar(select(User).where(User.email == who + _D))

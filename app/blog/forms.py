@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from app.forum.services import BODY_MAX, TITLE_MAX
+from app.core.text import BODY_MAX, TITLE_MAX
 
 VISIBILITY_LABELS = {
     "public": _l("Everyone, including visitors who are not signed in"),

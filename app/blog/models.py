@@ -2,7 +2,7 @@
 
 The Markdown source is kept beside its sanitised HTML, rendered once at write time through
 ``app/sanitize.py``; ``html_version`` records the sanitiser version so a changed allow-list can
-re-render. Who may read a post is decided by ``app/policy.py`` from ``visibility``, ``group_id``
+re-render. Who may read a post is decided by ``app/policy/blog.py`` from ``visibility``, ``group_id``
 and ``deleted_at`` alone:
 
 * ``public`` / ``members`` / ``private`` (a draft only its author sees): personal posts;

@@ -7,6 +7,7 @@ from sqlalchemy.orm import joinedload
 
 from app import policy
 from app.blog.models import BlogPost
+from app.core.pagination import fetch_page
 from app.extensions import db
 
 PER_PAGE = 20
@@ -20,9 +21,7 @@ def _published(user):
 
 
 def _page(query, page: int, per_page: int) -> tuple[list[BlogPost], bool]:
-    rows = db.session.scalars(query.order_by(BlogPost.published_at.desc(), BlogPost.id.desc())
-                              .offset((page - 1) * per_page).limit(per_page + 1)).unique().all()
-    return rows[:per_page], len(rows) > per_page
+    return fetch_page(query.order_by(BlogPost.published_at.desc(), BlogPost.id.desc()), page, per_page, unique=True)
 
 
 def latest(user=None, *, page: int = 1, per_page: int = PER_PAGE, author=None, group=None):

@@ -14,11 +14,12 @@ from app.accounts.models import User
 from app.blog import bp, queries, services
 from app.blog.forms import BlogPostForm, ConfirmForm
 from app.blog.models import BlogPost
-from app.forum.auth import login_required
+from app.core.auth import login_required
+from app.core.errors import ServiceError
+from app.core.pagination import page_arg
 from app.forum.feeds import atom_response
 from app.forum.limits import posting_limit
 from app.forum.queries import viewer
-from app.forum.routes import group_or_404, page_arg
 from app.sanitize import SANITIZER_VERSION, render_markdown
 
 ID = "int(max=2147483647)"
@@ -65,9 +66,7 @@ def show(post_id, slug):
     post = policy.get_visible_or_404(BlogPost, post_id)
     if slug != post.slug:
         return redirect(post_url(post), 301)
-    return render_template("blog/show.html", post=post, html=post_html(post), home_url=home_url(post),
-                           can_edit=policy.can_edit_blog_post(current_user, post),
-                           can_delete=policy.can_delete_blog_post(current_user, post))
+    return render_template("blog/show.html", post=post, html=post_html(post), home_url=home_url(post))
 
 
 @bp.get(f"/people/<{ID}:user_id>/blog")
@@ -83,7 +82,7 @@ def author(user_id):
 
 @bp.get("/groups/<slug>/blog")
 def group_blog(slug):
-    group = group_or_404(slug)  # closed and secret insides: 404 unless the viewer is a member
+    group = policy.group_or_404(slug)  # closed and secret insides: 404 unless the viewer is a member
     page = page_arg()
     posts, has_next = queries.latest(page=page, group=group)
     return render_template("blog/group.html", group=group, posts=posts, page=page, has_next=has_next,
@@ -120,7 +119,7 @@ def author_feed(user_id):
 
 @bp.get("/groups/<slug>/blog/feed.atom")
 def group_feed(slug):
-    group = group_or_404(slug)
+    group = policy.group_or_404(slug)
     posts, _more = queries.latest(per_page=queries.FEED_SIZE, group=group)
     return atom_response(title=f"{group.name} · {_site()}", self_path=url_for("blog.group_feed", slug=group.slug),
                          html_path=url_for("blog.group_blog", slug=group.slug), entries=_entries(posts))
@@ -128,7 +127,7 @@ def group_feed(slug):
 
 # --- writing ------------------------------------------------------------------------------------
 
-def _attach_error(form, error: services.BlogError) -> None:
+def _attach_error(form, error: ServiceError) -> None:
     target = getattr(form, error.field, None) if error.field else None
     if target is not None and hasattr(target, "errors"):
         target.errors = [*target.errors, error.message]
@@ -141,7 +140,7 @@ def _attach_error(form, error: services.BlogError) -> None:
 @posting_limit
 def new():
     group_slug = request.args.get("group", "")
-    group = group_or_404(group_slug) if group_slug else None
+    group = policy.group_or_404(group_slug) if group_slug else None
     form = BlogPostForm(group=group)
     allowed = policy.can_write_blog(current_user, group)
     status = 200
@@ -151,7 +150,7 @@ def new():
         try:
             post = services.create_post(viewer(), title=form.title.data, body=form.body.data,
                                         visibility=form.visibility.data, group=group)
-        except services.BlogError as error:
+        except ServiceError as error:
             _attach_error(form, error)
             status = error.status
         else:
@@ -173,7 +172,7 @@ def edit(post_id):
     post = policy.get_visible_or_404(BlogPost, post_id)
     if not policy.can_edit_blog_post(current_user, post):
         abort(403, _("You cannot edit this post."))
-    can_choose = current_user.id == post.author_id  # only the author decides who reads it
+    can_choose = policy.can_choose_blog_audience(current_user, post)
     form = BlogPostForm(group=post.group)
     if not can_choose:
         form.visibility.choices = [c for c in form.visibility.choices if c[0] == post.visibility]
@@ -185,7 +184,7 @@ def edit(post_id):
         try:
             services.update_post(post, viewer(), title=form.title.data, body=form.body.data,
                                  visibility=form.visibility.data if can_choose else None)
-        except services.BlogError as error:
+        except ServiceError as error:
             _attach_error(form, error)
             status = error.status
         else:
@@ -214,7 +213,7 @@ def delete(post_id):
         back = home_url(post)
         try:
             services.delete_post(post, viewer())
-        except services.BlogError as error:
+        except ServiceError as error:
             abort(error.status, error.message)
         flash(_("The post was deleted."), "success")
         return redirect(back, 303)

@@ -1,21 +1,20 @@
 """Verbs that change blogs. The HTML forms and the demo loader call these, so validation,
 sanitising and the policy check happen once. The search index follows through its session
 hooks: a draft or a deleted post is never indexed, and a group's kind change re-stamps the
-posts inside it. Errors are the forum's ForumError kinds (an HTTP status plus, when it belongs
+posts inside it. Errors are ``ServiceError``s (an HTTP status plus, when it belongs
 to one input, the field name)."""
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app import policy
 from app.blog.models import GROUP_VISIBILITIES, PERSONAL_VISIBILITIES, BlogPost
+from app.core.errors import Denied, ServiceError
+from app.core.text import clean_body, clean_title, slugify
 from app.extensions import db
-from app.forum.models import slugify
-from app.forum.services import Denied, ForumError, clean_body, clean_title
 from app.models_base import utcnow
 from app.sanitize import SANITIZER_VERSION, render_markdown
 
-__all__ = ["BlogError", "Denied", "create_post", "update_post", "delete_post"]
-BlogError = ForumError
+__all__ = ["Denied", "create_post", "update_post", "delete_post"]
 
 
 def allowed_visibilities(group=None) -> tuple[str, ...]:
@@ -24,7 +23,7 @@ def allowed_visibilities(group=None) -> tuple[str, ...]:
 
 def _check_visibility(visibility, group) -> str:
     if visibility not in allowed_visibilities(group):
-        raise BlogError(_("Choose who can read this post."), "visibility")
+        raise ServiceError(_("Choose who can read this post."), "visibility")
     return visibility
 
 
@@ -66,7 +65,7 @@ def update_post(post: BlogPost, editor, *, title: str, body: str, visibility: st
         raise Denied(_("You cannot edit this post."))
     title, body = clean_title(title), clean_body(body)
     visibility = post.visibility if visibility is None else _check_visibility(visibility, post.group)
-    if visibility != post.visibility and editor.id != post.author_id:
+    if visibility != post.visibility and not policy.can_choose_blog_audience(editor, post):
         raise Denied(_("Only the author can change who reads this post."), "visibility")
     _render(post, title, body)
     post.visibility = visibility

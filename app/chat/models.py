@@ -49,4 +49,3 @@ class ChatMention(db.Model):
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     read_at = db.Column(db.DateTime)
     message = db.relationship("ChatMessage")
-

@@ -14,11 +14,12 @@ from wtforms.validators import DataRequired, Length
 from app import policy
 from app.chat import bp, services
 from app.chat.models import ChatMessage
+from app.core.auth import login_required
+from app.core.errors import ServiceError
+from app.core.text import TITLE_MAX
 from app.extensions import db
-from app.forum.auth import login_required
 from app.forum.limits import posting_limit
 from app.forum.queries import viewer
-from app.forum.services import TITLE_MAX, ForumError
 from app.sanitize import SANITIZER_VERSION, render_markdown
 
 
@@ -29,15 +30,6 @@ class ChatForm(FlaskForm):
 class TopicFromMessageForm(FlaskForm):
     title = StringField(_l("Title of the new topic"), validators=[DataRequired(), Length(max=TITLE_MAX)],
                         render_kw={"maxlength": TITLE_MAX})
-
-
-def load_group(slug: str):
-    """The chat is the group's inside: 404 for closed and secret groups to non-members."""
-    from app.groups.queries import group_by_slug
-    group = group_by_slug(slug)
-    if group is None or not policy.can_view(current_user, group) or not policy.can_view_inside(current_user, group):
-        abort(404)
-    return group
 
 
 def load_message(group, seq: int) -> ChatMessage:
@@ -58,20 +50,21 @@ def render_live(group, form, *, status: int = 200, error: str | None = None):
         "chat/live.html", group=group, form=form, messages=messages, html=html, has_older=has_older,
         before=before, error=error, can_post=policy.can_post(user, group) if user else False,
         moderator=policy.can_moderate(user, group), viewer_id=user.id if user else None,
+        rights=policy.page_rights(user, group, may_write=False),
         mentions=services.unread_mentions(user, group), max_length=services.max_length(),
         now=services.utcnow()), status
 
 
 @bp.get("/groups/<slug>/live")
 def live(slug):
-    return render_live(load_group(slug), ChatForm())
+    return render_live(policy.group_or_404(slug), ChatForm())
 
 
 @bp.post("/groups/<slug>/live")
 @login_required
 @posting_limit
 def post(slug):
-    group = load_group(slug)
+    group = policy.group_or_404(slug)
     form = ChatForm()
     if not form.validate_on_submit():
         return render_live(group, form, status=400)
@@ -87,7 +80,7 @@ def post(slug):
 @bp.post("/groups/<slug>/live/<int:seq>/remove")
 @login_required
 def remove(slug, seq):
-    group = load_group(slug)
+    group = policy.group_or_404(slug)
     message = load_message(group, seq)
     try:
         services.remove_message(message, viewer())
@@ -100,7 +93,7 @@ def remove(slug, seq):
 @bp.route("/groups/<slug>/live/<int:seq>/topic", methods=["GET", "POST"])
 @login_required
 def to_topic(slug, seq):
-    group = load_group(slug)
+    group = policy.group_or_404(slug)
     message = load_message(group, seq)
     if not policy.can_moderate(current_user, group):
         abort(403, _("Only moderators can turn a message into a topic."))
@@ -114,7 +107,7 @@ def to_topic(slug, seq):
     elif form.validate_on_submit():
         try:
             topic = services.message_to_topic(message, viewer(), title=form.title.data)
-        except (services.ChatError, ForumError) as error:
+        except (services.ChatError, ServiceError) as error:
             db.session.rollback()
             form.title.errors = [*form.title.errors, error.message]
             status = getattr(error, "status", 400)
@@ -130,7 +123,7 @@ def to_topic(slug, seq):
 @bp.post("/groups/<slug>/live/mentions/read")
 @login_required
 def mentions_read(slug):
-    group = load_group(slug)
+    group = policy.group_or_404(slug)
     if FlaskForm().validate_on_submit():
         services.mark_mentions_read(viewer(), group)
     return redirect(url_for("chat.live", slug=group.slug), 303)

@@ -1,34 +1,31 @@
 """Verbs of the group chat. The HTML form and the socket handler both call ``post_message``, so
 the policy check, the size limit, sanitising, mentions and the broadcast happen once, in this
-order: validate, save, commit, *then* broadcast what was committed."""
+order: validate, save, commit, *then* announce what was committed (``app/core/events.py``; the
+live broadcast in ``app/chat/sockets.py`` subscribes)."""
 from __future__ import annotations
 
-import re
-
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from app import policy
+from app.accounts.mentions import resolve_mentions
 from app.chat.models import ChatMention, ChatMessage, ChatRoom
+from app.core import events
+from app.core.errors import ServiceError
+from app.core.text import UNSTORABLE
 from app.extensions import db
+from app.forum.services import create_topic
 from app.models_base import utcnow
 from app.sanitize import SANITIZER_VERSION, render_markdown
 
 PAGE = 50  # messages per history page
 CATCH_UP_MAX = 200  # a client further behind than this reloads the page instead
-_UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
-class ChatError(Exception):
-    status = 400
-
-    def __init__(self, message: str, status: int | None = None, code: str = "invalid"):
-        super().__init__(message)
-        self.message, self.code = message, code
-        if status is not None:
-            self.status = status
+class ChatError(ServiceError):
+    """The chat's refusals (a ``ServiceError``); ``code`` is what the socket client receives."""
 
 
 def max_length() -> int:
@@ -36,7 +33,7 @@ def max_length() -> int:
 
 
 def clean_body(value) -> str:
-    text = _UNSTORABLE.sub("", str(value or "")).replace("\r\n", "\n")
+    text = UNSTORABLE.sub("", str(value or "")).replace("\r\n", "\n")
     if not text.strip():
         raise ChatError(_("Please write something."), code="empty")
     if len(text) > max_length():
@@ -63,9 +60,9 @@ def _next_seq(group_id: int) -> int:
 def post_message(group, author, *, body) -> ChatMessage:
     if not policy.can_post(author, group):
         if group.is_archived and policy.can_view_inside(author, group):
-            raise ChatError(_("This group is archived: it takes no new messages."), 403, "denied")
+            raise ChatError(_("This group is archived: it takes no new messages."), status=403, code="denied")
         raise ChatError(_("Only members of this group can write in its live discussion. Join the group first."),
-                        403, "denied")
+                        status=403, code="denied")
     body = clean_body(body)
     seq = _next_seq(group.id)
     message = ChatMessage(group_id=group.id, seq=seq, author_id=author.id, body=body,
@@ -74,14 +71,12 @@ def post_message(group, author, *, body) -> ChatMessage:
     db.session.flush()
     mentioned = _mentions(message, group, author)
     db.session.commit()
-    from app.chat import sockets
-    sockets.announce_message(message, mentioned)
+    events.chat_message_posted.send(message, mentioned=mentioned)
     return message
 
 
 def _mentions(message: ChatMessage, group, author) -> list:
     """A mention never grants access: only people who can read the group's inside are told."""
-    from app.forum.mentions import resolve_mentions
     people = [u for u in resolve_mentions(message.body)
               if u.id != author.id and policy.can_view_inside(u, group)]
     for person in people:
@@ -89,32 +84,23 @@ def _mentions(message: ChatMessage, group, author) -> list:
     return people
 
 
-def can_remove(user, message: ChatMessage) -> bool:
-    """Authors may always take their own words down (health details); moderators too."""
-    if user is None or not getattr(user, "is_authenticated", False) or not policy.can_view(user, message):
-        return False
-    return message.author_id == user.id or policy.can_moderate(user, message.group)
-
-
 def remove_message(message: ChatMessage, actor) -> None:
-    if not can_remove(actor, message):
-        raise ChatError(_("You cannot remove this message."), 403, "denied")
+    if not policy.can_remove_chat_message(actor, message):
+        raise ChatError(_("You cannot remove this message."), status=403, code="denied")
     if message.deleted_at is None:
         message.deleted_at, message.deleted_by_id = utcnow(), actor.id
         db.session.commit()
-        from app.chat import sockets
-        sockets.announce_update(message)
+        events.chat_message_changed.send(message)
 
 
 def message_to_topic(message: ChatMessage, actor, *, title: str):
     """A moderator carries a chat message over to the forum, where it gets a title, replies and
     search. The topic quotes the message with its author and links back; the actor is its author."""
-    from app.forum.services import create_topic
     group = message.group
     if not policy.can_moderate(actor, group):
-        raise ChatError(_("Only moderators can turn a message into a topic."), 403, "denied")
+        raise ChatError(_("Only moderators can turn a message into a topic."), status=403, code="denied")
     if message.is_removed:
-        raise ChatError(_("This message was removed."), 400, "removed")
+        raise ChatError(_("This message was removed."), status=400, code="removed")
     quoted = "\n".join("> " + line for line in message.body.split("\n"))
     body = _("%(quote)s\n\n— @[%(name)s] in the live discussion of %(group)s, %(when)s",
              quote=quoted, name=message.author.display_name, group=group.name,
@@ -122,8 +108,7 @@ def message_to_topic(message: ChatMessage, actor, *, title: str):
     topic = create_topic(actor, title=title, body=body, group=group)
     message.topic_id = topic.id
     db.session.commit()
-    from app.chat import sockets
-    sockets.announce_update(message)
+    events.chat_message_changed.send(message)
     return topic
 
 
@@ -168,10 +153,3 @@ def mark_mentions_read(user, group) -> int:
         .values(read_at=utcnow()).execution_options(synchronize_session=False))
     db.session.commit()
     return result.rowcount or 0
-
-
-def live_url(group, seq: int | None = None) -> str:
-    from app.realtime import url_context
-    with url_context():
-        return url_for("chat.live", slug=group.slug, **({"_anchor": f"m{seq}"} if seq else {}))
-

@@ -1,41 +1,21 @@
-"""Socket events of the group chat, and the broadcasts the chat services make after a commit.
+"""Socket events of the group chat, and its live broadcasts (subscribers to the chat's events).
 
 The client names a group by id only; the room is derived here. Reading needs
 ``policy.can_view_inside`` and a signed-in account (visitors read an open group's chat history
 over HTTP, without live updates)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 from flask import url_for
 from flask_babel import gettext as _
 
-from app import policy, realtime, realtime_presence
+from app import policy, realtime
 from app.chat import services
 from app.chat.models import ChatMessage
+from app.core import events
+from app.core.clock import iso, utcnow
 from app.extensions import db, socketio
-
-CLOCK_SLACK = timedelta(seconds=5)  # a change committed just after "now" was read is replayed, not lost
-
-
-def iso(value: datetime | None) -> str | None:
-    return value.isoformat(timespec="milliseconds") + "Z" if value else None
-
-
-def parse_since(value) -> datetime | None:
-    """The ``now`` we gave the client at its last join, echoed back (minus a little slack)."""
-    try:
-        return datetime.fromisoformat(str(value).rstrip("Z")) - CLOCK_SLACK
-    except (TypeError, ValueError):
-        return None
-
-
-def int_arg(data, key: str, default: int | None = None) -> int | None:
-    try:
-        value = int((data or {}).get(key))
-    except (TypeError, ValueError, AttributeError):
-        return default
-    return value if 0 <= value < 2**31 else default
+from app.groups.models import Group
+from app.realtime import int_arg, parse_since
 
 
 def message_payload(message: ChatMessage) -> dict:
@@ -52,7 +32,6 @@ def message_payload(message: ChatMessage) -> dict:
 
 
 def _group(data):
-    from app.groups.models import Group
     group_id = int_arg(data, "group")
     return db.session.get(Group, group_id) if group_id is not None else None
 
@@ -75,7 +54,7 @@ def join_chat(data=None):
     rows, changed, truncated = services.missed(group, after, parse_since(data.get("since")))
     return {"ok": True, "messages": [message_payload(m) for m in rows],
             "changed": [message_payload(m) for m in changed], "truncated": truncated,
-            "now": iso(_now()), "can_post": policy.can_post(realtime.viewer(), group)}
+            "now": iso(utcnow()), "can_post": policy.can_post(realtime.viewer(), group)}
 
 
 @socketio.on("leave_chat")
@@ -116,23 +95,20 @@ def chat(data=None):
 def chat_typing(data=None):
     group = _group(data)
     if group is not None:
-        realtime_presence.typing(group, lambda: policy.can_post(realtime.viewer(), group), {"group": group.id})
+        realtime.typing(group, lambda: policy.can_post(realtime.viewer(), group), {"group": group.id})
 
 
-def announce_message(message: ChatMessage, mentioned=()) -> None:
+@events.chat_message_posted.connect
+def announce_message(message: ChatMessage, mentioned=(), **_kw) -> None:
     with realtime.url_context():
         realtime.emit_to(message.group, "chat_message", message_payload(message))
         for person in mentioned:
             realtime.emit_to(person, "mention", {
                 "by": message.author.display_name, "where": message.group.name,
-                "url": services.live_url(message.group, message.seq)})
+                "url": url_for("chat.live", slug=message.group.slug, _anchor=f"m{message.seq}")})
 
 
-def announce_update(message: ChatMessage) -> None:
+@events.chat_message_changed.connect
+def announce_update(message: ChatMessage, **_kw) -> None:
     with realtime.url_context():
         realtime.emit_to(message.group, "chat_updated", message_payload(message))
-
-
-def _now() -> datetime:
-    from app.models_base import utcnow
-    return utcnow()

@@ -7,7 +7,6 @@ C0 controls and lone surrogates break feeds and encoders) - the same rule as the
 """
 from __future__ import annotations
 
-import re
 import unicodedata
 from urllib.parse import urlsplit
 
@@ -17,14 +16,12 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.core.text import UNSTORABLE
 from app.directory.models import CENTRE_KINDS, NETWORKS
 
 
-_UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-
-
 def storable(value):
-    return _UNSTORABLE.sub("", value) if isinstance(value, str) else value
+    return UNSTORABLE.sub("", value) if isinstance(value, str) else value
 
 
 def line(value):

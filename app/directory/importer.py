@@ -21,6 +21,7 @@ from app.directory import matching
 from app.directory.countries import code_for, name_for
 from app.directory.models import Centre
 from app.extensions import db
+from app.trials.models import Trial, TrialSite
 
 COLUMNS = ("facility", "city", "state", "zip", "country", "in_europe", "lat", "lon", "trial_count", "nct_ids")
 RESERVED_SLUGS = {"corrections", "new", "near", "api"}
@@ -179,7 +180,6 @@ def _investigators(nct_ids: set[str], report: SitesReport) -> dict[str, set[str]
     """Names the registry lists as people for each trial (officials and contacts), as keys.
 
     Used only to keep investigator-named sites out of the directory; never stored or shown."""
-    from app.trials.models import Trial, TrialSite
     if not nct_ids:
         return {}
     people: dict[str, set[str]] = defaultdict(set)
@@ -335,7 +335,6 @@ def _unique_slug(name: str, city: str, taken: set[str]) -> str:
 
 def link_trial_sites() -> int:
     """Point unlinked trial sites at the directory centre with the same key; returns how many."""
-    from app.trials.models import TrialSite
     index = centre_index()
     if not index:
         return 0

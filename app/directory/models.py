@@ -1,7 +1,7 @@
 """Cancer centres and organisations, and the corrections their staff propose.
 
 Centres are public to everyone (no policy rule); a correction is visible only to its proposer and
-site staff (rule in app/policy.py). Text fields are plain text, shown autoescaped, and kept in
+site staff (rule in app/policy/directory.py). Text fields are plain text, shown autoescaped, and kept in
 columns a search document builder can read directly later (name, aliases, city, specialties).
 """
 from app.extensions import db

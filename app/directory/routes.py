@@ -6,13 +6,14 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app import policy
+from app.agenda.services import upcoming_at_centre
+from app.core.auth import login_required
 from app.directory import bp, mapsvg, services
 from app.directory.countries import choices, name_for
 from app.directory.forms import CentreCorrectionForm, DecisionForm
 from app.directory.models import CENTRE_KINDS, NETWORKS, Centre, CentreCorrection
 from app.directory.params import page_args
 from app.extensions import db
-from app.forum.auth import login_required
 
 
 @bp.get("/centres")
@@ -36,15 +37,14 @@ def _centre_or_404(slug: str) -> Centre:
 
 
 def _render_centre(centre: Centre, form: CentreCorrectionForm | None = None, status: int = 200):
-    from app.agenda.services import upcoming_at_centre
-    can_propose = services.can_propose(current_user)
+    can_propose = policy.can_propose_correction(current_user)
     if can_propose and form is None:
         form = CentreCorrectionForm()
         form.fill_from(centre)
     return render_template(
         "directory/show.html", centre=centre, map=mapsvg.map_for(centre.lat, centre.lon),
         events=upcoming_at_centre(centre.id, current_user),
-        can_add_event=policy.can_create_event(current_user),
+        can_add_event=policy.can_create_event(current_user), can_review=policy.is_staff(current_user),
         coordinates=mapsvg.format_coordinates(centre.lat, centre.lon) if centre.has_point else "",
         trials=services.trials_at(centre), members=services.members_showing(centre, current_user),
         corrections=services.corrections_for(centre, current_user), form=form if can_propose else None,
@@ -60,7 +60,7 @@ def show(slug: str):
 @login_required
 def propose(slug: str):
     centre = _centre_or_404(slug)
-    if not services.can_propose(current_user):
+    if not policy.can_propose_correction(current_user):
         abort(403)
     form = CentreCorrectionForm()
     if not form.validate_on_submit():

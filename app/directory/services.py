@@ -7,12 +7,15 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from app.accounts.models import ProfileField
 from app.directory import matching
 from app.directory.countries import NAMES
 from app.directory.models import CENTRE_KINDS, NETWORKS, Centre, CentreCorrection, CentreNetwork
 from app.directory.params import Page, choice_arg, float_arg, haversine_km, text_arg
 from app.extensions import db
 from app.models_base import utcnow
+from app.policy import visible
+from app.trials.models import OPEN_STATUSES, Trial, TrialSite
 
 
 class CorrectionConflict(ValueError):
@@ -128,7 +131,6 @@ def country_counts(f: CentreFilters) -> list[tuple[str, int]]:
 
 def trials_at(centre: Centre):
     """Trials with a site at this centre, open ones (recruiting, not yet, by invitation) first."""
-    from app.trials.models import OPEN_STATUSES, Trial, TrialSite
     order = case({s: i for i, s in enumerate(OPEN_STATUSES)}, value=Trial.status, else_=len(OPEN_STATUSES))
     return db.session.scalars(select(Trial).where(Trial.id.in_(
         select(TrialSite.trial_id).where(TrialSite.centre_id == centre.id)))
@@ -138,8 +140,6 @@ def trials_at(centre: Centre):
 def members_showing(centre: Centre, viewer) -> list:
     """Members whose "centre" profile field names this centre and who let ``viewer`` see it:
     one query, with the access rule applied by the policy (never re-implemented here)."""
-    from app.accounts.models import ProfileField
-    from app.policy import visible
     names = {centre.name, *(centre.aliases or [])}
     names |= {n[4:] for n in names if n.lower().startswith("the ")}  # "The Netherlands Cancer Institute"
     names |= {f"{n}, {centre.city}" for n in list(names)}
@@ -150,13 +150,6 @@ def members_showing(centre: Centre, viewer) -> list:
 
 
 # --- corrections ---------------------------------------------------------------------------------
-
-def can_propose(user) -> bool:
-    """Centre staff (confirmed) and site staff may propose; moderators decide."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    return user.is_moderator or (user.role == "centre_staff" and user.is_confirmed)
-
 
 def current_values(centre: Centre) -> dict:
     return {"name": centre.name, "kind": centre.kind, "address": centre.address, "state": centre.state,
@@ -235,10 +228,8 @@ def _decide(correction: CentreCorrection, moderator, state: str, reason: str) ->
 
 def corrections_for(centre: Centre, viewer) -> list[CentreCorrection]:
     """The proposals on this centre that ``viewer`` may see (their own; staff: all)."""
-    from app.policy import visible
     if not getattr(viewer, "is_authenticated", False):
         return []
     query = visible(select(CentreCorrection), viewer, CentreCorrection).where(CentreCorrection.centre_id == centre.id)
     return db.session.scalars(query.options(joinedload(CentreCorrection.proposer))
                               .order_by(CentreCorrection.created_at.desc(), CentreCorrection.id.desc())).all()
-

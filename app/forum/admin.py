@@ -5,9 +5,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app import policy
+from app.core.auth import login_required
+from app.core.errors import ServiceError
 from app.extensions import db
 from app.forum import bp, services
-from app.forum.auth import login_required
 from app.forum.forms import CategoryForm
 from app.forum.models import Category
 from app.forum.posting import attach_error
@@ -54,7 +55,7 @@ def _save(form, category):
                 services.create_category(**values)
             else:
                 services.update_category(category, **values)
-        except services.ForumError as error:
+        except ServiceError as error:
             attach_error(form, error)
             status = error.status
         else:

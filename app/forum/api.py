@@ -9,11 +9,13 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app import policy
+from app.core.errors import ServiceError
+from app.core.pagination import page_arg
 from app.extensions import db
 from app.forum import bp, queries, services
 from app.forum.limits import posting_limit
 from app.forum.models import Category, Post, Topic
-from app.forum.routes import category_or_404, group_or_404, page_arg
+from app.forum.routes import category_or_404
 
 
 def _iso(value):
@@ -62,7 +64,7 @@ def _error(status: int, message: str, fields: dict | None = None):
     return jsonify(error=body), status
 
 
-def _service_error(error: services.ForumError):
+def _service_error(error: ServiceError):
     return _error(error.status, error.message, {error.field: [error.message]} if error.field else None)
 
 
@@ -109,7 +111,7 @@ def api_category_topics(slug):
 
 @bp.get("/api/groups/<slug>/topics")
 def api_group_topics(slug):
-    return _topic_list(group=group_or_404(slug))
+    return _topic_list(group=policy.group_or_404(slug))
 
 
 @bp.get("/api/topics/<int(max=2147483647):topic_id>")
@@ -133,7 +135,7 @@ def api_create_topic():
     data = _payload()
     category = group = None
     if data.get("group"):
-        group = group_or_404(str(data["group"]))
+        group = policy.group_or_404(str(data["group"]))
     elif data.get("category"):
         category = db.session.scalar(select(Category).where(Category.slug == str(data["category"])))
         if category is None:
@@ -144,7 +146,7 @@ def api_create_topic():
     try:
         title, body = _texts(data, "title", "body")
         topic = services.create_topic(user, title=title, body=body, group=group, category=category)
-    except services.ForumError as error:
+    except ServiceError as error:
         return _service_error(error)
     return jsonify(topic=topic_json(topic)), 201
 
@@ -157,7 +159,7 @@ def api_create_reply(topic_id):
     data = _payload()
     try:
         post = services.create_reply(topic, user, body=_texts(data, "body")[0], quote_of=data.get("quote_of"))
-    except services.ForumError as error:
+    except ServiceError as error:
         return _service_error(error)
     return jsonify(post=post_json(post)), 201
 
@@ -170,7 +172,7 @@ def api_edit_post(post_id):
     try:
         title, body = _texts(data, "title", "body")
         services.edit_post(post, user, body=post.body if body is None else body, title=title)
-    except services.ForumError as error:
+    except ServiceError as error:
         return _service_error(error)
     return jsonify(post=post_json(post))
 
@@ -181,6 +183,6 @@ def api_delete_post(post_id):
     post = policy.get_visible_or_404(Post, post_id)
     try:
         gone = services.delete_post(post, user)
-    except services.ForumError as error:
+    except ServiceError as error:
         return _service_error(error)
     return jsonify(removed=gone, post_id=post.id, topic_id=post.topic_id)

@@ -5,9 +5,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from app.accounts.models import User
 from app.extensions import db
 from app.forum import services
 from app.forum.models import Category, Post, Topic, slugify
+from app.groups.models import Group, Membership
 from app.models_base import utcnow
 
 CATEGORIES = [
@@ -88,7 +90,6 @@ EMAILS = {P: "patient", C: "carer", CL: "clinician", N: "nurse", R: "researcher"
 
 
 def _demo_user(key):
-    from app.accounts.models import User
     return db.session.scalar(select(User).where(User.email == f"{EMAILS[key]}@demo.oncollab.eu"))
 
 
@@ -141,8 +142,6 @@ def _write(title, posts, *, category=None, group=None, days_ago=1):
 
 def _group_topics() -> list[str]:
     """A welcome thread in every demo group (groups owned by demo accounts), if any exist."""
-    from app.accounts.models import User
-    from app.groups.models import Group, Membership
     report = []
     groups = db.session.scalars(select(Group).join(User, User.id == Group.owner_id)
                                 .where(User.email.like("%@demo.oncollab.eu"), Group.archived_at.is_(None))).all()

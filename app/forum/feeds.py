@@ -16,7 +16,7 @@ from app import policy
 from app.extensions import db
 from app.forum import bp
 from app.forum.models import Post, Topic
-from app.forum.routes import category_or_404, group_or_404
+from app.forum.routes import category_or_404
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 FEED_SIZE = 20
@@ -96,7 +96,7 @@ def category_feed(slug):
 
 @bp.get("/groups/<slug>/forum/feed.atom")
 def group_feed(slug):
-    group = group_or_404(slug)  # closed and secret forums: 404 unless the requester is a member
+    group = policy.group_or_404(slug)  # closed and secret forums: 404 unless the requester is a member
     entries = _topic_entries(select(Topic).where(Topic.group_id == group.id))
     return atom_response(title=f"{group.name} · {current_app.config['SITE_NAME']}",
                          self_path=url_for("forum.group_feed", slug=slug),

@@ -6,7 +6,8 @@ from wtforms import BooleanField, HiddenField, IntegerField, RadioField, SelectF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from app.forum.services import BODY_MAX, DESCRIPTION_MAX, NAME_MAX, TITLE_MAX
+from app.core.text import BODY_MAX, TITLE_MAX
+from app.forum.services import DESCRIPTION_MAX, NAME_MAX
 
 BODY_HINT = _l("Markdown works: **bold**, *italic*, > quote, - lists. Mention someone with @[Their Name]. "
                "Please do not share anyone's contact details.")
@@ -44,4 +45,3 @@ class WatchForm(FlaskForm):
         SelectChoice("normal", _l("Normal: tell me only when someone mentions or quotes me")),
         SelectChoice("muted", _l("Muted: never notify me, and hide it from latest lists")),
     ], default="normal", validators=[DataRequired()])
-

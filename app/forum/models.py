@@ -2,19 +2,11 @@
 
 Posts store their sanitised HTML beside the Markdown source (rendered at write time, never on
 view); ``html_version`` records the sanitiser version so a changed allow-list can re-render."""
-import re
-import unicodedata
-
+from app.core.text import slugify
 from app.extensions import db
 from app.models_base import TimestampMixin, utcnow
 
 WATCH_LEVELS = ("watching", "normal", "muted")
-
-
-def slugify(text: str, fallback: str = "item", limit: int = 80) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:limit].strip("-")
-    return slug or fallback
 
 
 class Category(TimestampMixin, db.Model):

@@ -7,13 +7,15 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from app import policy
+from app.core.auth import login_required
+from app.core.errors import ServiceError
 from app.extensions import db
 from app.forum import bp, services
-from app.forum.auth import login_required
 from app.forum.forms import MoveForm
 from app.forum.models import Category, Topic
 from app.forum.queries import viewer
 from app.forum.routes import topic_url
+from app.groups.models import Group
 
 
 def _moderated_topic(topic_id: int) -> Topic:
@@ -60,15 +62,11 @@ def delete_topic(topic_id):
 def move_choices(user) -> list[tuple[str, str]]:
     """Places this moderator may move a topic to: categories for site staff, and the groups
     they moderate (all groups for staff)."""
-    from app.groups.models import Group, Membership
     choices = []
+    groups = policy.moderated_groups(select(Group), user)
     if policy.is_staff(user):
         choices += [(f"c:{c.id}", _("Category: %(name)s", name=c.name))
                     for c in db.session.scalars(select(Category).order_by(Category.position, Category.id))]
-        groups = select(Group)
-    else:
-        groups = select(Group).join(Membership, Membership.group_id == Group.id).where(
-            Membership.user_id == user.id, Membership.state == "member", Membership.role.in_(("moderator", "owner")))
     groups = groups.where(Group.archived_at.is_(None)).order_by(Group.name).limit(500)
     choices += [(f"g:{g.id}", _("Group: %(name)s (%(kind)s)", name=g.name, kind=g.kind))
                 for g in db.session.scalars(groups)]
@@ -76,7 +74,6 @@ def move_choices(user) -> list[tuple[str, str]]:
 
 
 def _destination(value: str):
-    from app.groups.models import Group
     kind, _sep, ident = (value or "").partition(":")
     if not ident.isdigit():
         return None, None
@@ -104,7 +101,7 @@ def move_topic(topic_id):
         except services.NeedsConfirmation as error:
             form.confirm.errors = [error.message]
             status, needs_confirm = error.status, True
-        except services.ForumError as error:
+        except ServiceError as error:
             form.destination.errors = [*form.destination.errors, error.message]
             status = error.status
         else:

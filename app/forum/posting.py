@@ -8,17 +8,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app import policy
+from app.core.auth import login_required
+from app.core.errors import ServiceError
 from app.extensions import db
 from app.forum import bp, services
-from app.forum.auth import login_required
 from app.forum.forms import EditForm, ReplyForm, TopicForm
 from app.forum.limits import posting_limit
 from app.forum.models import Post, PostRevision, Topic
 from app.forum.queries import page_count, viewer
-from app.forum.routes import category_or_404, group_or_404, post_url, render_topic, topic_url
+from app.forum.routes import category_or_404, post_url, render_topic, topic_url
 
 
-def attach_error(form, error: services.ForumError) -> None:
+def attach_error(form, error: ServiceError) -> None:
     """Put a service error next to its field when it has one, else at the top of the form."""
     target = getattr(form, error.field, None) if error.field else None
     if target is not None and hasattr(target, "errors"):
@@ -39,7 +40,7 @@ def new_category_topic(slug):
 @login_required
 @posting_limit
 def new_group_topic(slug):
-    group = group_or_404(slug)
+    group = policy.group_or_404(slug)
     return _new_topic(None, group, cancel_url=url_for("forum.group_forum", slug=group.slug))
 
 
@@ -55,7 +56,7 @@ def _new_topic(category, group, cancel_url):
         try:
             topic = services.create_topic(viewer(), title=form.title.data, body=form.body.data,
                                           group=group, category=category)
-        except services.ForumError as error:
+        except ServiceError as error:
             attach_error(form, error)
             status = error.status
         else:
@@ -77,7 +78,7 @@ def reply(topic_id):
         return render_topic(topic, form, status=400, page=page_count(topic))
     try:
         post = services.create_reply(topic, viewer(), body=form.body.data, quote_of=form.quote_of.data or None)
-    except services.ForumError as error:
+    except ServiceError as error:
         if error.field == "body":
             form.body.errors = [*form.body.errors, error.message]
         return render_topic(topic, form, status=error.status, page=page_count(topic), form_error=error.message)
@@ -100,7 +101,7 @@ def edit_post(post_id):
         try:
             services.edit_post(post, viewer(), body=form.body.data,
                                title=form.title.data if post.number == 1 else None)
-        except services.ForumError as error:
+        except ServiceError as error:
             attach_error(form, error)
             status = error.status
         else:
@@ -118,7 +119,7 @@ def delete_post(post_id):
     topic = post.topic
     try:
         gone = services.delete_post(post, viewer())
-    except services.ForumError as error:
+    except ServiceError as error:
         abort(error.status, error.message)
     if gone == "topic":
         flash(_("Your topic was removed."), "success")

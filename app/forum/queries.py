@@ -113,6 +113,7 @@ class TopicPage:
     can_reply: bool = False
     can_moderate: bool = False
     viewer_id: int | None = None
+    rights: policy.PageRights = field(default_factory=policy.PageRights)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -142,6 +143,7 @@ def topic_page(topic: Topic, user, page: int) -> TopicPage:
         result.level = watch_level(user, topic)
         result.can_moderate = policy.can_moderate(user, topic.group)
         result.can_reply = policy.can_post(user, topic)
+        result.rights = policy.PageRights(user.id, result.can_moderate, result.can_reply)
     return result
 
 

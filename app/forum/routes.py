@@ -10,16 +10,13 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app import policy
+from app.core.auth import login_required
+from app.core.pagination import page_arg
 from app.extensions import db
 from app.forum import bp, queries, services
-from app.forum.auth import login_required
 from app.forum.forms import ReplyForm, WatchForm
 from app.forum.models import Category, Post, Topic
 from app.security import safe_next
-
-
-def page_arg() -> int:
-    return max(1, min(request.args.get("page", 1, type=int) or 1, 1_000_000))
 
 
 def category_or_404(slug: str) -> Category:
@@ -27,17 +24,6 @@ def category_or_404(slug: str) -> Category:
     if category is None:
         abort(404)
     return category
-
-
-def group_or_404(slug: str, inside: bool = True):
-    """A group whose forum the user may read; closed and secret insides answer 404 alike."""
-    from app.groups.models import Group
-    group = db.session.scalar(select(Group).where(Group.slug == slug))
-    if group is None or not policy.can_view(current_user, group):
-        abort(404)
-    if inside and not policy.can_view_inside(current_user, group):
-        abort(404)
-    return group
 
 
 def topic_url(topic: Topic, **kwargs) -> str:
@@ -49,11 +35,7 @@ def post_url(post: Post) -> str:
 
 
 def group_url(group) -> str:
-    """The group's landing page once the groups feature serves it, else its forum."""
-    from flask import current_app
-    if "groups.show" in current_app.view_functions:
-        return url_for("groups.show", slug=group.slug)
-    return url_for("forum.group_forum", slug=group.slug)
+    return url_for("groups.show", slug=group.slug)
 
 
 @bp.app_context_processor
@@ -84,7 +66,7 @@ def category(slug):
 
 @bp.get("/groups/<slug>/forum")
 def group_forum(slug):
-    group = group_or_404(slug)
+    group = policy.group_or_404(slug)
     page = page_arg()
     rows, has_next = queries.topic_rows(current_user, group=group, page=page)
     return render_template("forum/topic_list.html", home=group, group=group, rows=rows, page=page,
@@ -167,6 +149,3 @@ def watch_category(slug):
         services.set_watch_level(queries.viewer(), form.level.data, category=home)
         flash(_("Notification setting saved."), "success")
     return redirect(url_for("forum.category", slug=home.slug))
-
-
-from app.forum import admin, api, feeds, moderation, posting  # noqa: E402,F401  (attach routes)

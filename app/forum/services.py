@@ -1,67 +1,28 @@
-"""Verbs that change the forum. The HTML forms, the JSON API, the demo loader and (later) the
-socket handler all call these, so validation, sanitising, the policy check and notifications
-happen once. Errors are raised as ForumError subclasses carrying an HTTP status and, when it
-belongs to one input, the field name: each channel turns them into its own kind of answer."""
-import re
-
+"""Verbs that change the forum. The HTML forms, the JSON API, the demo loader and the socket
+handler all call these, so validation, sanitising and the policy check happen once. Refusals are
+``ServiceError``s carrying an HTTP status and, when it belongs to one input, the field name:
+each channel turns them into its own kind of answer. After each commit a domain event says what
+happened (``app/core/events.py``); live broadcasts and notifications subscribe to it."""
 from flask_babel import gettext as _
 from sqlalchemy import exists, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import policy
+from app.core import events
+from app.core.errors import Denied, NeedsConfirmation, ServiceError
+from app.core.text import UNSTORABLE, clean_body, clean_title, slugify
 from app.extensions import db
-from app.forum.mentions import resolve_mentions
-from app.forum.models import WATCH_LEVELS, Category, Post, PostRevision, Subscription, Topic, TopicRead, slugify
+from app.forum.models import WATCH_LEVELS, Category, Post, PostRevision, Subscription, Topic, TopicRead
 from app.models_base import utcnow
 from app.sanitize import SANITIZER_VERSION, render_markdown
 
-TITLE_MAX = 200
-BODY_MAX = 50_000
 NAME_MAX = 120
 DESCRIPTION_MAX = 2_000
 QUOTE_MAX = 5_000
-# NUL breaks PostgreSQL text, other C0 controls and lone surrogates break XML feeds and encoders.
-_UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-_SPACES = re.compile(r"\s+")
 
 
 def UNCONFIRMED() -> str:  # noqa: N802 - a message, translated when raised
     return _("Please confirm your e-mail address before posting: use the link we sent you.")
-
-
-class ForumError(Exception):
-    status = 400
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-
-class Denied(ForumError):
-    status = 403
-
-
-class NeedsConfirmation(ForumError):
-    status = 409
-
-
-def clean_title(value, field: str = "title", limit: int = TITLE_MAX) -> str:
-    text = _SPACES.sub(" ", _UNSTORABLE.sub("", str(value or ""))).strip()
-    if not text:
-        raise ForumError(_("Please enter a title."), field)
-    if len(text) > limit:
-        raise ForumError(_("This can be at most %(limit)d characters long.", limit=limit), field)
-    return text
-
-
-def clean_body(value, field: str = "body") -> str:
-    text = _UNSTORABLE.sub("", str(value or "")).replace("\r\n", "\n")
-    if not text.strip():
-        raise ForumError(_("Please write something."), field)
-    if len(text) > BODY_MAX:
-        raise ForumError(_("Posts can be at most %(limit)d characters long.", limit=BODY_MAX), field)
-    return text
 
 
 # --- categories (admins) -----------------------------------------------------------------------
@@ -69,7 +30,7 @@ def clean_body(value, field: str = "body") -> str:
 def create_category(*, name: str, description: str = "", position: int = 0) -> Category:
     name = clean_title(name, "name", NAME_MAX)
     category = Category(name=name, slug=_unique_slug(name), position=int(position or 0),
-                        description=_UNSTORABLE.sub("", description or "").strip()[:DESCRIPTION_MAX])
+                        description=UNSTORABLE.sub("", description or "").strip()[:DESCRIPTION_MAX])
     db.session.add(category)
     db.session.commit()
     return category
@@ -78,7 +39,7 @@ def create_category(*, name: str, description: str = "", position: int = 0) -> C
 def update_category(category: Category, *, name: str, description: str, position: int) -> Category:
     """The slug stays: feed readers and links keep working after a rename."""
     category.name = clean_title(name, "name", NAME_MAX)
-    category.description = _UNSTORABLE.sub("", description or "").strip()[:DESCRIPTION_MAX]
+    category.description = UNSTORABLE.sub("", description or "").strip()[:DESCRIPTION_MAX]
     category.position = int(position or 0)
     db.session.commit()
     return category
@@ -132,8 +93,8 @@ def create_topic(author, *, title: str, body: str, group=None, category=None) ->
     topic.last_post_id = post.id
     db.session.add(Subscription(user_id=author.id, topic_id=topic.id, level="watching"))
     db.session.add(TopicRead(user_id=author.id, topic_id=topic.id, last_read_number=1, updated_at=now))
-    _notify(post, body)
     db.session.commit()
+    events.post_created.send(post)
     return topic
 
 
@@ -164,9 +125,8 @@ def create_reply(topic: Topic, author, *, body: str, quote_of=None) -> Post:
     db.session.flush()
     topic.last_post_id = post.id
     _advance_read(author.id, topic, number)
-    _notify(post, body, quoted_author=quoted.author if quoted else None)
     db.session.commit()
-    _live("announce_post", post)
+    events.post_created.send(post)
     return post
 
 
@@ -187,17 +147,8 @@ def _quoted_post(topic: Topic, quote_of) -> Post | None:
             ident = 0
         post = db.session.get(Post, ident) if 0 < ident < 2**31 else None
     if post is None or post.topic_id != topic.id or post.deleted_at is not None:
-        raise ForumError(_("The post you are quoting is not part of this topic."), "quote_of")
+        raise ServiceError(_("The post you are quoting is not part of this topic."), "quote_of")
     return post
-
-
-def _notify(post: Post, body: str, quoted_author=None, include_watchers: bool = True, only=None) -> None:
-    from app.notifications.services import notify_new_post
-    unquoted = "\n".join(line for line in body.split("\n") if not line.lstrip().startswith(">"))
-    mentioned = resolve_mentions(unquoted)
-    if only is not None:
-        mentioned = [user for user in mentioned if user.id not in only]
-    notify_new_post(post, mentioned=mentioned, quoted_author=quoted_author, include_watchers=include_watchers)
 
 
 def edit_post(post: Post, editor, *, body: str, title: str | None = None) -> Post:
@@ -209,15 +160,14 @@ def edit_post(post: Post, editor, *, body: str, title: str | None = None) -> Pos
     new_title = clean_title(title) if title is not None and post.number == 1 else topic.title
     if body == post.body and new_title == topic.title:
         return post
-    before = {user.id for user in resolve_mentions(post.body)}
+    previous_body = post.body
     db.session.add(PostRevision(post_id=post.id, editor_id=editor.id, previous_body=post.body,
                                 previous_title=topic.title if new_title != topic.title else None))
     post.body, post.body_html, post.html_version = body, render_body(body), SANITIZER_VERSION
     post.edited_at, post.edited_by_id = utcnow(), editor.id
     topic.title = new_title
-    _notify(post, body, include_watchers=False, only=before)
     db.session.commit()
-    _live("announce_edit", post)
+    events.post_edited.send(post, previous_body=previous_body)
     return post
 
 
@@ -236,20 +186,11 @@ def delete_post(post: Post, actor) -> str:
     if post.deleted_at is None:
         post.deleted_at, post.deleted_by_id = now, actor.id
     db.session.commit()
-    _live("announce_removal", post, gone)
+    if gone == "topic":
+        events.topic_removed.send(topic)
+    else:
+        events.post_removed.send(post)
     return gone
-
-
-def _live(hook: str, *args) -> None:
-    """Tell live readers (app/forum/sockets.py) about what was just committed: called after the
-    commit, so a broadcast never carries anything that was not saved."""
-    from app.forum import sockets
-    getattr(sockets, hook)(*args)
-
-
-def _room(topic: Topic) -> str:
-    from app.realtime import room_name
-    return room_name(topic)
 
 
 # --- moderation --------------------------------------------------------------------------------
@@ -275,19 +216,19 @@ def delete_topic(topic: Topic, actor) -> None:
     _require_moderator(actor, topic)
     topic.deleted_at = utcnow()
     db.session.commit()
-    _live("announce_topic_gone", topic)
+    events.topic_removed.send(topic)
 
 
 def move_topic(topic: Topic, actor, *, category=None, group=None, confirm_wider: bool = False) -> None:
     """Moves need moderator rights at both ends. Content that was private to a group is never
     made readable by a different audience unless the moderator has confirmed the warning."""
     if (group is None) == (category is None):
-        raise ForumError(_("Choose where to move the topic."), "destination")
+        raise ServiceError(_("Choose where to move the topic."), "destination")
     destination = group if group is not None else category
     if not policy.can_move_topic(actor, topic, destination):
         raise Denied(_("You can only move topics between places you moderate."))
     if group is not None and group.is_archived:
-        raise ForumError(_("An archived group takes no new topics."), "destination")
+        raise ServiceError(_("An archived group takes no new topics."), "destination")
     if topic.group_id == (group.id if group else None) and topic.category_id == (category.id if category else None):
         return
     old_scope = policy.PUBLIC if topic.group is None else policy.content_scope(topic.group)
@@ -297,10 +238,10 @@ def move_topic(topic: Topic, actor, *, category=None, group=None, confirm_wider:
                                   "audience%(public)s. Confirm to move it anyway.",
                                   public=_(" (everyone, including visitors)") if new_scope == policy.PUBLIC else ""),
                                 "confirm")
-    old_room = _room(topic)
+    old_group_id = topic.group_id
     topic.group, topic.category = group, category
     db.session.commit()
-    _live("announce_move", topic, old_room)
+    events.topic_moved.send(topic, old_group_id=old_group_id)
 
 
 # --- reading and watching ----------------------------------------------------------------------
@@ -330,7 +271,7 @@ def mark_read(user, topic: Topic, number: int) -> int:
 
 def set_watch_level(user, level: str, *, topic: Topic | None = None, category: Category | None = None) -> None:
     if level not in WATCH_LEVELS:
-        raise ForumError(_("Unknown notification level."), "level")
+        raise ServiceError(_("Unknown notification level."), "level")
     if (topic is None) == (category is None):
         raise ValueError("watch a topic or a category")
     if topic is not None and not policy.can_view(user, topic):

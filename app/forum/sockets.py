@@ -1,4 +1,4 @@
-"""Socket events of forum topics, and the broadcasts the forum services make after each commit.
+"""Socket events of forum topics, and their live broadcasts (subscribers to the forum's events).
 
 Visitors may follow public topics (read-only); group topics follow ``policy.can_view``. A reply
 sent over the socket goes through ``services.create_reply``, exactly like the HTML form."""
@@ -9,11 +9,16 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
-from app import policy, realtime, realtime_presence
-from app.chat.sockets import int_arg, iso, parse_since
+from app import policy, realtime
+from app.core import events
+from app.core.clock import iso, utcnow
+from app.core.errors import ServiceError
+from app.core.text import BODY_MAX
 from app.extensions import db, socketio
 from app.forum import services
 from app.forum.models import Post, Topic
+from app.forum.queries import badges_for
+from app.realtime import int_arg, parse_since
 
 CATCH_UP_MAX = 200
 
@@ -34,7 +39,6 @@ def post_payload(post: Post, badge: dict | None = None) -> dict:
 
 
 def _payloads(posts) -> list[dict]:
-    from app.forum.queries import badges_for
     badges = badges_for({p.author for p in posts}, None) if posts else {}
     return [post_payload(p, badges.get(p.author_id)) for p in posts]
 
@@ -61,7 +65,6 @@ def join_topic(data=None):
             Post.topic_id == topic.id, Post.number <= after,
             or_(Post.edited_at >= since, Post.deleted_at >= since)).options(joinedload(Post.author))
             .order_by(Post.number).limit(CATCH_UP_MAX)).all()
-    from app.models_base import utcnow
     user = realtime.viewer()
     return {"ok": True, "posts": _payloads(rows[:CATCH_UP_MAX]), "changed": _payloads(changed),
             "truncated": len(rows) > CATCH_UP_MAX, "now": iso(utcnow()),
@@ -84,8 +87,8 @@ def reply(data=None):
     body = data.get("body") if isinstance(data, dict) else None
     if not isinstance(body, str):
         return realtime.refuse("invalid", _("Please write something."))
-    if len(body) > services.BODY_MAX:
-        return realtime.refuse("too_long", _("Posts can be at most %(limit)d characters long.", limit=services.BODY_MAX))
+    if len(body) > BODY_MAX:
+        return realtime.refuse("too_long", _("Posts can be at most %(limit)d characters long.", limit=BODY_MAX))
     topic = _topic(data)
     if topic is None or not policy.can_view(user, topic):
         return realtime.refuse("not_found", _("This topic is not available."))
@@ -94,7 +97,7 @@ def reply(data=None):
                                                  "and try again; this reply was not posted."))
     try:
         post = services.create_reply(topic, user, body=body, quote_of=data.get("quote_of") or None)
-    except services.ForumError as error:
+    except ServiceError as error:
         db.session.rollback()
         return realtime.refuse("denied" if error.status == 403 else "invalid", error.message)
     return {"ok": True, "id": post.id, "number": post.number, "url": url_for("forum.permalink", post_id=post.id)}
@@ -104,39 +107,24 @@ def reply(data=None):
 def topic_typing(data=None):
     topic = _topic(data)
     if topic is not None:
-        realtime_presence.typing(topic, lambda: policy.can_post(realtime.viewer(), topic), {"topic": topic.id})
+        realtime.typing(topic, lambda: policy.can_post(realtime.viewer(), topic), {"topic": topic.id})
 
 
-# --- broadcasts, called by app/forum/services.py after its commits -----------------------------------
+# --- live broadcasts: subscribers to the forum's domain events ----------------------------------------
 
-def announce_post(post: Post) -> None:
+@events.post_created.connect
+def announce_post(post: Post, **_kw) -> None:
     with realtime.url_context():
         realtime.emit_to(post.topic, "post", _payloads([post])[0])
 
 
-def announce_edit(post: Post) -> None:
+@events.post_edited.connect
+def announce_edit(post: Post, **_kw) -> None:
     with realtime.url_context():
         realtime.emit_to(post.topic, "post_edited", _payloads([post])[0])
 
 
-def announce_removal(post: Post, gone: str) -> None:
-    if gone == "topic":
-        announce_topic_gone(post.topic)
-        return
+@events.post_removed.connect
+def announce_removal(post: Post, **_kw) -> None:
     with realtime.url_context():
         realtime.emit_to(post.topic, "post_removed", _payloads([post])[0])
-
-
-def announce_topic_gone(topic: Topic) -> None:
-    """Deleted: readers are told and the room emptied (only staff could still read it)."""
-    realtime.close(topic, "topic_removed", {"topic": topic.id}, _("This topic was removed."))
-
-
-def announce_move(topic: Topic, old_room: str) -> None:
-    """Moved: the room name follows the group, so the old room is told where to go, then emptied;
-    readers who may read the new place rejoin from the new page."""
-    if realtime.room_name(topic) == old_room:
-        return
-    with realtime.url_context():
-        url = url_for("forum.topic", topic_id=topic.id, slug=topic.slug)
-    realtime.close(old_room, "topic_moved", {"topic": topic.id, "url": url}, _("This topic was moved."))

@@ -4,8 +4,8 @@ from flask import abort, jsonify, request, url_for
 from flask_login import current_user
 
 from app import policy
+from app.core.pagination import page_arg
 from app.groups import bp, queries
-from app.groups.routes import load_group, load_inside
 
 
 def _summary(group, counts: dict) -> dict:
@@ -22,14 +22,14 @@ def api_directory():
     filters, errors = queries.parse_filters(request.args)
     if errors:
         abort(400, description="; ".join(f"{name}: {message}" for name, message in errors.items()))
-    result = queries.directory(current_user, filters, queries.page_number(request.args), facets=False)
+    result = queries.directory(current_user, filters, page_arg(), facets=False)
     return jsonify(total=result.total, page=result.page, pages=result.pages,
                    groups=[_summary(g, result.member_counts) for g in result.groups])
 
 
 @bp.get("/api/groups/<slug>")
 def api_show(slug):
-    group = load_group(slug)
+    group = policy.group_or_404(slug, inside=False)
     counts = queries.member_counts([group.id]) if policy.can_view_inside(current_user, group) else {}
     data = _summary(group, counts)
     data["description_html"] = group.description_html
@@ -38,7 +38,7 @@ def api_show(slug):
 
 @bp.get("/api/groups/<slug>/members")
 def api_members(slug):
-    group = load_inside(slug)
-    rows, total = queries.members(group, queries.page_number(request.args))
+    group = policy.group_or_404(slug)
+    rows, total = queries.members(group, page_arg())
     return jsonify(total=total, members=[
         {"id": m.user_id, "display_name": m.user.display_name, "role": m.role} for m in rows])

@@ -5,8 +5,9 @@ from wtforms import IntegerField, RadioField, SelectField, StringField, TextArea
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from app.core.countries import COUNTRIES
 from app.groups.membership import MESSAGE_MAX
-from app.groups.models import COUNTRIES, NETWORKS
+from app.groups.models import NETWORKS
 from app.groups.services import DESCRIPTION_MAX, NAME_MAX, TAG_MAX, TAGS_MAX, GroupError, normalise_tags
 
 KIND_LABELS = {

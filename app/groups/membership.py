@@ -12,9 +12,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app import policy
+from app.core import events
 from app.extensions import db
 from app.groups.models import Group, Invitation, Membership
-from app.groups.services import GroupError, commit, log, membership_changed, require_not_archived
+from app.groups.services import GroupError, commit, log, require_not_archived
 from app.mail import public_url, send_mail
 from app.models_base import utcnow
 
@@ -27,21 +28,9 @@ def _membership(group: Group, user) -> Membership | None:
 
 
 def _changed(group: Group, user, state: str | None) -> None:
+    """After the commit: forget cached scopes, then announce it (socket eviction subscribes)."""
     policy.forget(user)
-    membership_changed.send(group, user=user, state=state)
-    if state != "member":
-        _evict(user, group)
-
-
-def _evict(user, group) -> None:
-    """Close the person's live connections to the group's rooms, once realtime exists."""
-    try:
-        from app import realtime
-    except ImportError:
-        return
-    evict = getattr(realtime, "evict", None)
-    if evict is not None:
-        evict(user, group)
+    events.membership_changed.send(group, user=user, state=state)
 
 
 def _refuse_banned(membership: Membership | None) -> None:

@@ -9,19 +9,22 @@ from sqlalchemy import func, select
 
 from app import policy
 from app.accounts.models import User
+from app.accounts.services import find_user_by_email
+from app.core.auth import require_login
+from app.core.pagination import page_arg
 from app.extensions import db
 from app.groups import bp, membership, queries
 from app.groups.forms import ButtonForm, InviteForm, ReasonForm, RequestForm, TransferForm
 from app.groups.models import Invitation
-from app.groups.routes import load_group, load_inside, refused, require, require_login
+from app.groups.routes import refused, require
 from app.groups.services import GroupError
 
 
 @bp.get("/groups/<slug>/members")
 def members(slug):
-    group = load_inside(slug)
+    group = policy.group_or_404(slug)
     moderator = policy.can_moderate(current_user, group)
-    page = queries.page_number(request.args)
+    page = page_arg()
     rows, total = queries.members(group, page)
     banned = queries.members(group, 1, 200, state="banned")[0] if moderator else []
     # Decided once per page, not per row: which rows the viewer may act on.
@@ -35,7 +38,7 @@ def members(slug):
 
 @bp.post("/groups/<slug>/join")
 def join(slug):
-    group = load_group(slug)
+    group = policy.group_or_404(slug, inside=False)
     require_login()
     try:
         membership.join(group, current_user)
@@ -50,7 +53,7 @@ def join(slug):
 
 @bp.post("/groups/<slug>/leave")
 def leave(slug):
-    group = load_group(slug)
+    group = policy.group_or_404(slug, inside=False)
     require_login()
     was_pending = getattr(policy.membership_of(current_user, group), "state", None) == "pending"
     try:
@@ -65,7 +68,7 @@ def leave(slug):
 
 @bp.route("/groups/<slug>/request", methods=["GET", "POST"])
 def request_join(slug):
-    group = load_group(slug)
+    group = policy.group_or_404(slug, inside=False)
     require_login()
     form = RequestForm()
     if request.method == "GET":
@@ -85,7 +88,7 @@ def request_join(slug):
 
 @bp.get("/groups/<slug>/requests")
 def requests(slug):
-    group = load_inside(slug)
+    group = policy.group_or_404(slug)
     require(policy.can_moderate(current_user, group))
     return render_template("groups/requests.html", group=group, pending=queries.pending_requests(group),
                            log=queries.recent_log(group), form=ReasonForm(), action_labels=ACTION_LABELS)
@@ -101,7 +104,7 @@ ACTION_LABELS = {
 
 @bp.post("/groups/<slug>/requests/<int:user_id>/<any(approve, deny):decision>")
 def decide(slug, user_id, decision):
-    group = load_inside(slug)
+    group = policy.group_or_404(slug)
     require(policy.can_moderate(current_user, group))
     form = ReasonForm()
     if not form.validate_on_submit():
@@ -119,7 +122,7 @@ def decide(slug, user_id, decision):
 
 @bp.route("/groups/<slug>/invite", methods=["GET", "POST"])
 def invite(slug):
-    group = load_inside(slug)
+    group = policy.group_or_404(slug)
     require(policy.can_moderate(current_user, group))
     form = InviteForm()
     if form.validate_on_submit():
@@ -144,7 +147,6 @@ def invite(slug):
 
 def _find_person(who: str):
     """An e-mail address (any: an account need not exist yet) or an exact display name."""
-    from app.accounts.services import find_user_by_email
     if "@" in who:
         local, _at, domain = who.rpartition("@")
         if not local or "." not in domain or any(c.isspace() for c in who):
@@ -190,7 +192,7 @@ _ACTIONS = {
 
 @bp.post("/groups/<slug>/members/<int:user_id>/<any(remove, ban, unban, promote, demote):action>")
 def member_action(slug, user_id, action):
-    group = load_inside(slug)
+    group = policy.group_or_404(slug)
     require(policy.can_moderate(current_user, group))
     target = db.session.get(User, user_id)
     row = policy.membership_of(target, group) if target is not None else None

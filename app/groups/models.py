@@ -3,7 +3,6 @@ information, so the policy treats the member list like the group's content."""
 import secrets
 from datetime import timedelta
 
-from app.accounts.forms import COUNTRIES  # noqa: F401  (one country list for profiles and groups)
 from app.extensions import db
 from app.models_base import TimestampMixin, utcnow
 

@@ -14,8 +14,10 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app import policy
+from app.accounts.models import User
+from app.core.countries import COUNTRIES
 from app.extensions import db
-from app.groups.models import COUNTRIES, KINDS, NETWORKS, Group, GroupTag, Membership
+from app.groups.models import KINDS, NETWORKS, Group, GroupTag, Membership, MembershipLog
 
 DIRECTORY_PAGE = 20
 MEMBERS_PAGE = 50
@@ -48,13 +50,6 @@ def parse_filters(args) -> tuple[Filters, dict[str, str]]:
         elif value:
             setattr(filters, name, value)
     return filters, errors
-
-
-def page_number(args) -> int:
-    try:
-        return max(1, min(int(args.get("page", 1)), 10_000))
-    except (TypeError, ValueError):
-        return 1
 
 
 def _like(text: str) -> str:
@@ -138,7 +133,6 @@ _ROLE_ORDER = case((Membership.role == "owner", 0), (Membership.role == "moderat
 
 def members(group: Group, page: int = 1, per_page: int = MEMBERS_PAGE, state: str = "member"):
     """One page of memberships in ``state`` with their users, owner and moderators first."""
-    from app.accounts.models import User
     base = select(Membership).where(Membership.group_id == group.id, Membership.state == state)
     total = db.session.scalar(select(func.count()).select_from(base.subquery()))
     rows = list(db.session.scalars(
@@ -160,7 +154,6 @@ def pending_count(group: Group) -> int:
 
 
 def recent_log(group: Group, limit: int = 30):
-    from app.groups.models import MembershipLog
     return list(db.session.scalars(
         select(MembershipLog).where(MembershipLog.group_id == group.id)
         .options(joinedload(MembershipLog.user), joinedload(MembershipLog.actor))

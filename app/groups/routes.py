@@ -1,42 +1,28 @@
 """Group pages: directory, create, landing page, edit, archive, transfer, delete.
 
-Every route loads its group through ``load_group`` (404 for missing and secret-to-outsiders
+Every route loads its group through ``policy.group_or_404`` (404 for missing and secret-to-outsiders
 alike, before anything else, so no route is an existence oracle), then asks the policy.
 Membership routes are in membership_routes.py, the JSON API in api.py.
 """
-from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app import policy
 from app.accounts.models import User
+from app.core.auth import require_login
+from app.core.countries import COUNTRIES
+from app.core.pagination import page_arg
 from app.extensions import db
+from app.forum.queries import topic_rows
 from app.groups import bp, queries, services
 from app.groups.forms import NETWORK_LABELS, ButtonForm, DeleteForm, GroupForm, TransferForm
-from app.groups.models import COUNTRIES, KINDS, Group
+from app.groups.models import KINDS, Group
 from app.groups.services import GroupError
-
 
 # ---------------------------------------------------------------------------------------------
 # Helpers shared with membership_routes.py
 # ---------------------------------------------------------------------------------------------
-
-def load_group(slug: str) -> Group:
-    return policy.require_view(queries.group_by_slug(slug))
-
-
-def load_inside(slug: str) -> Group:
-    """Member list, requests, moderation: the group's inside, 404 to those who may not read it."""
-    group = load_group(slug)
-    if not policy.can_view_inside(current_user, group):
-        abort(404)
-    return group
-
-
-def require_login() -> None:
-    if not current_user.is_authenticated:
-        abort(make_response(current_app.login_manager.unauthorized()))
-
 
 def require(allowed: bool, message: str | None = None) -> None:
     require_login()
@@ -66,7 +52,7 @@ def creatable_kinds(group: Group | None = None) -> list[str]:
 @bp.get("/groups")
 def directory():
     filters, errors = queries.parse_filters(request.args)
-    result = queries.directory(current_user, filters, queries.page_number(request.args))
+    result = queries.directory(current_user, filters, page_arg())
     return render_template("groups/directory.html", result=result, filters=filters, errors=errors,
                            countries=COUNTRIES, network_labels=NETWORK_LABELS,
                            member_ids=queries.member_group_ids(current_user),
@@ -76,7 +62,7 @@ def directory():
 
 @bp.get("/groups/<slug>")
 def show(slug):
-    group = load_group(slug)
+    group = policy.group_or_404(slug, inside=False)
     inside = policy.can_view_inside(current_user, group)
     membership = policy.membership_of(current_user, group)
     moderator = policy.can_moderate(current_user, group)
@@ -85,16 +71,12 @@ def show(slug):
         manager=policy.can_manage_group(current_user, group), form=ButtonForm(),
         member_count=queries.member_counts([group.id])[group.id] if inside else None,
         pending=queries.pending_count(group) if moderator and group.kind != "open" else 0,
-        forum_url=url_for("forum.group_forum", slug=group.slug) if inside and "forum.group_forum" in current_app.view_functions else None,
+        forum_url=url_for("forum.group_forum", slug=group.slug) if inside else None,
         topics=_recent_topics(group) if inside else [], countries=COUNTRIES, network_labels=NETWORK_LABELS)
 
 
 def _recent_topics(group: Group, limit: int = 5) -> list:
     """The forum's newest topics in this group, through the forum's own (policy-scoped) query."""
-    try:
-        from app.forum.queries import topic_rows
-    except ImportError:
-        return []
     return [row.topic for row in topic_rows(current_user, group=group, per_page=limit)[0]]
 
 
@@ -125,7 +107,7 @@ def new():
 
 @bp.route("/groups/<slug>/edit", methods=["GET", "POST"])
 def edit(slug):
-    group = load_inside(slug)
+    group = policy.group_or_404(slug)
     require(policy.can_moderate(current_user, group))
     kinds = creatable_kinds(group) if policy.can_manage_group(current_user, group) else [group.kind]
     form = GroupForm(obj=group, kinds=kinds)
@@ -155,7 +137,7 @@ def edit(slug):
 
 @bp.post("/groups/<slug>/archive")
 def archive(slug):
-    group = load_inside(slug)
+    group = policy.group_or_404(slug)
     require(policy.can_manage_group(current_user, group))
     services.set_archived(group, current_user, not group.is_archived)
     flash(_("The group is archived: it is read-only now.") if group.is_archived
@@ -165,7 +147,7 @@ def archive(slug):
 
 @bp.post("/groups/<slug>/transfer")
 def transfer(slug):
-    group = load_inside(slug)
+    group = policy.group_or_404(slug)
     require(policy.can_manage_group(current_user, group))
     form = TransferForm()
     if not form.validate_on_submit():
@@ -183,7 +165,7 @@ def transfer(slug):
 
 @bp.route("/groups/<slug>/delete", methods=["GET", "POST"])
 def delete(slug):
-    group = load_inside(slug)
+    group = policy.group_or_404(slug)
     require(policy.can_manage_group(current_user, group))
     form = DeleteForm()
     if form.validate_on_submit():
@@ -196,4 +178,8 @@ def delete(slug):
     return render_template("groups/delete.html", group=group, form=form), 400 if form.errors else 200
 
 
-from app.groups import api, membership_routes  # noqa: E402,F401  (attach to bp)
+@bp.app_template_global()
+def profile_groups(person):
+    """A person's groups as the viewer may see them, for the profile page (closed and secret
+    memberships only for people inside those groups)."""
+    return services.visible_memberships(current_user, person)

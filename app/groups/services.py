@@ -10,13 +10,16 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from blinker import Namespace
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app import policy
+from app.core import events
+from app.core.countries import COUNTRIES
+from app.core.errors import ServiceError
 from app.extensions import db
-from app.groups.models import (COUNTRIES, KINDS, NETWORKS, Group, GroupTag, Membership, MembershipLog)
+from app.forum.models import Topic
+from app.groups.models import KINDS, NETWORKS, Group, GroupTag, Membership, MembershipLog
 from app.models_base import utcnow
 from app.sanitize import render_markdown
 
@@ -27,20 +30,14 @@ TAG_MAX = 40
 SLUG_MAX = 80  # leaves room for "-NNN" inside the 90-character column
 RESERVED_SLUGS = {"new"}  # /groups/new is the creation form
 
-# Other features (search re-stamping, socket eviction) subscribe instead of being imported here.
-signals = Namespace()
-group_privacy_changed = signals.signal("group-privacy-changed")  # sender=group, old_kind=...
-group_deleted = signals.signal("group-deleted")  # sender=group id, topic_ids=[...]
-membership_changed = signals.signal("membership-changed")  # sender=group, user=..., state=... (None: gone)
 
-
-class GroupError(Exception):
+class GroupError(ServiceError):
     """A refusal with a message for the person: ``status`` is the HTTP answer; ``soft`` means
     "nothing wrong, just tell them" (already a member, already asked), shown as a notice."""
 
     def __init__(self, message: str, status: int = 400, soft: bool = False, key: str = ""):
-        super().__init__(message)
-        self.message, self.status, self.soft, self.key = message, status, soft, key
+        super().__init__(message, status=status)
+        self.soft, self.key = soft, key
 
 
 # ---------------------------------------------------------------------------------------------
@@ -174,7 +171,7 @@ def update_group(group: Group, actor, *, name: str, description: str, tags, coun
         log(group, "kind", actor=actor, reason=f"{old_kind} -> {kind}")
     commit()
     if kind != old_kind:
-        group_privacy_changed.send(group, old_kind=old_kind)
+        events.group_kind_changed.send(group, old_kind=old_kind)
     return group
 
 
@@ -214,7 +211,6 @@ def transfer_ownership(group: Group, actor, new_owner) -> Group:
 def delete_group(group: Group, actor) -> None:
     """Everything inside goes with the group: forum topics and replies through their
     ON DELETE CASCADE keys, memberships, tags and invitations through the ORM."""
-    from app.forum.models import Topic
     group_id = group.id
     topic_ids = list(db.session.scalars(select(Topic.id).where(Topic.group_id == group_id)))
     members = list(db.session.scalars(select(Membership.user_id).where(Membership.group_id == group_id)))
@@ -222,7 +218,7 @@ def delete_group(group: Group, actor) -> None:
     db.session.delete(group)
     db.session.commit()
     policy.forget()
-    group_deleted.send(group_id, topic_ids=topic_ids, member_ids=members, actor=actor)
+    events.group_deleted.send(group_id, topic_ids=topic_ids, member_ids=members, actor=actor)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,9 +4,10 @@ from __future__ import annotations
 from flask import abort, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 
+from app import policy
+from app.core.auth import login_required
 from app.directory.params import page_args
 from app.extensions import db
-from app.forum.auth import login_required
 from app.guidelines import bp, services
 from app.guidelines.forms import GuidelineForm
 from app.guidelines.models import Guideline
@@ -20,7 +21,7 @@ def index():
     guidelines, page = services.browse(filters, number, size)
     return render_template("guidelines/index.html", guidelines=guidelines, page=page, filters=filters,
                            publishers=services.publishers(), years=services.years(),
-                           can_add=services.can_add(current_user))
+                           can_add=policy.can_add_guideline(current_user))
 
 
 def _guideline_or_404(guideline_id: int) -> Guideline:
@@ -41,7 +42,7 @@ def show(guideline_id: int):
 @bp.route("/guidelines/new", methods=["GET", "POST"])
 @login_required
 def new():
-    if not services.can_add(current_user):
+    if not policy.can_add_guideline(current_user):
         abort(403)
     form = GuidelineForm()
     if form.validate_on_submit():

@@ -58,12 +58,6 @@ def years() -> list[int]:
                               .order_by(Guideline.year.desc())).all()
 
 
-def can_add(user) -> bool:
-    """Clinicians and site staff add guidelines; others may suggest one in the forum."""
-    return bool(getattr(user, "is_authenticated", False) and user.is_active
-                and (user.role == "clinician" or user.is_moderator))
-
-
 def add_guideline(user, *, publisher: str, title: str, tumour_type: str, version: str, year: int | None,
                   language: str, url: str) -> Guideline:
     guideline = Guideline(publisher=publisher, title=title, tumour_type=tumour_type, version=version or "",

@@ -4,7 +4,7 @@ from flask import jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.forum.auth import login_required
+from app.core.auth import login_required
 from app.notifications import bp, services
 from app.notifications.models import Notification
 

@@ -8,7 +8,10 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from app import policy
+from app.accounts.models import User
+from app.core.pagination import fetch_page
 from app.extensions import db
+from app.forum.models import Post, Subscription
 from app.models_base import utcnow
 from app.notifications.models import Notification
 
@@ -19,7 +22,6 @@ _PRIORITY = {"mention": 3, "quote": 2, "topic": 1, "reply": 1}
 
 def watch_levels(topic, user_ids=None) -> dict[int, str]:
     """Effective level per user: a topic setting beats the category's; absent means normal."""
-    from app.forum.models import Subscription
     conds = [Subscription.topic_id == topic.id]
     if topic.category_id is not None:
         conds.append(Subscription.category_id == topic.category_id)
@@ -34,7 +36,6 @@ def watch_levels(topic, user_ids=None) -> dict[int, str]:
 
 def notify_new_post(post, *, mentioned=(), quoted_author=None, include_watchers=True) -> list[Notification]:
     """Create notifications for ``post`` (not committed: the caller's transaction owns them)."""
-    from app.accounts.models import User
     topic = post.topic
     wanted: dict[int, str] = {}
 
@@ -69,7 +70,6 @@ def notify_new_post(post, *, mentioned=(), quoted_author=None, include_watchers=
 
 
 def _visible_for(user):
-    from app.forum.models import Post
     query = (select(Notification).join(Post, Notification.post_id == Post.id)
              .where(Notification.user_id == user.id, Post.deleted_at.is_(None)))
     return policy.visible(query, user, Post)
@@ -92,9 +92,8 @@ def list_for(user, page: int = 1, unread_only: bool = False) -> tuple[list[Notif
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
     query = (query.options(joinedload(Notification.actor), joinedload(Notification.topic), joinedload(Notification.post))
-             .order_by(Notification.id.desc()).offset((page - 1) * PER_PAGE).limit(PER_PAGE + 1))
-    rows = db.session.scalars(query).unique().all()
-    return rows[:PER_PAGE], len(rows) > PER_PAGE
+             .order_by(Notification.id.desc()))
+    return fetch_page(query, page, PER_PAGE, unique=True)
 
 
 def mark_read(user, ids=None) -> int:

@@ -11,21 +11,15 @@ from flask import url_for
 from sqlalchemy import select, update
 from werkzeug.routing import BuildError
 
+from app.core.errors import ServiceError
 from app.extensions import db
+from app.forum import services
+from app.forum.models import Category
 from app.models_base import utcnow
 
 
 class DiscussionUnavailable(RuntimeError):
-    """The forum is not installed in this build, or refused this member (the message says why)."""
-
-
-def _forum():
-    try:
-        from app.forum import services
-        from app.forum.models import Category, Topic
-    except ImportError as exc:  # the forum is a separate feature; the page must still work
-        raise DiscussionUnavailable("Discussions are not available yet.") from exc
-    return services, Category, Topic
+    """The forum refused this member (the message says why)."""
 
 
 def live_topic(obj):
@@ -40,7 +34,6 @@ def open_discussion(obj, user, *, category_slug: str, category_name: str, catego
     topic = live_topic(obj)
     if topic is not None:
         return topic
-    services, Category, Topic = _forum()
     category = db.session.scalar(select(Category).where(Category.slug == category_slug))
     if category is None:
         category = services.create_category(name=category_name, description=category_description, position=50)
@@ -49,7 +42,7 @@ def open_discussion(obj, user, *, category_slug: str, category_name: str, catego
             db.session.commit()
     try:
         topic = services.create_topic(user, title=title[:200], body=body, category=category)
-    except services.ForumError as exc:  # e.g. an unconfirmed account: the forum's rule, its words
+    except ServiceError as exc:  # e.g. an unconfirmed account: the forum's rule, its words
         db.session.rollback()
         raise DiscussionUnavailable(exc.message) from None
     model = type(obj)

@@ -7,8 +7,8 @@ import re
 from flask import abort, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 
+from app.core.auth import login_required
 from app.directory.params import page_args
-from app.forum.auth import login_required
 from app.trials import bp, eligibility
 from app.trials.discussion import DiscussionUnavailable, link_text, live_topic, open_discussion, topic_url
 from app.trials.models import AGE_GROUP_LABELS, PHASE_LABELS, SEX_LABELS, STATUS_LABELS, Trial

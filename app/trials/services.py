@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload, undefer
 
-from app.directory.countries import NAMES, name_for
+from app.directory.countries import NAMES, in_europe, name_for
 from app.directory.params import Page, choice_arg, text_arg
 from app.extensions import db
 from app.trials.models import PHASE_LABELS, STATUS_LABELS, Trial, TrialSite
@@ -77,5 +77,4 @@ def load_trial(nct_id: str) -> Trial | None:
 
 def sites_in_order(trial: Trial) -> list[TrialSite]:
     """Sites in Europe first (the hub's users), then by country and city."""
-    from app.directory.countries import in_europe
     return sorted(trial.sites, key=lambda s: (not in_europe(s.country_code), s.country, s.city, s.facility))

@@ -6,6 +6,7 @@ import re
 
 from sqlalchemy import func, or_, select
 
+from app.accounts.models import User
 from app.extensions import db
 
 MAX_MENTIONS = 20  # one post cannot page half the site
@@ -29,7 +30,6 @@ def mentioned_names(body: str) -> list[str]:
 
 def resolve_mentions(body: str) -> list:
     """Active accounts named unambiguously in ``body``; one query."""
-    from app.accounts.models import User
     names = mentioned_names(body)
     if not names:
         return []

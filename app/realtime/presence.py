@@ -5,7 +5,7 @@ message queue the list lives in a Redis hash per room; without one, in memory. U
 coalesced: a room announces its list at most once a second, however many people come and go
 (500 readers opening a topic would otherwise cost 500 x 500 messages).
 
-Names go only to the signed-in part of a room (``realtime.MEMBERS``): a visitor reading a public
+Names go only to the signed-in part of a room (``hub.MEMBERS``): a visitor reading a public
 topic must not learn who else reads about a diagnosis. Closed groups' rooms hold members only.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import json
 import threading
 import time
 
-from app import realtime
+from app.realtime import hub
 
 ANNOUNCE_DELAY = 1.0  # seconds: coalesce joins and leaves into one announcement
 MAX_NAMES = 30
@@ -47,6 +47,7 @@ class MemoryPresence:
 class RedisPresence:
     def __init__(self, url: str, prefix: str):
         import redis
+
         # Hundreds of greenlets may come and go at once: wait for a connection, never fail for lack of one.
         pool = redis.BlockingConnectionPool.from_url(url, max_connections=32, timeout=10)
         self._redis = redis.Redis(connection_pool=pool)
@@ -101,9 +102,9 @@ class Announcer:
             ref = self._due.pop(room, {})
         try:
             self.server.emit("presence", {**ref, **summary(self.store.entries(room))},
-                             to=room + realtime.MEMBERS, namespace=realtime.NAMESPACE)
+                             to=room + hub.MEMBERS, namespace=hub.NAMESPACE)
         except Exception:  # pragma: no cover - queue outage; presence is best effort
-            realtime.log.exception("presence announcement failed")
+            hub.log.exception("presence announcement failed")
 
 
 def summary(entries) -> dict:
@@ -138,7 +139,7 @@ def left(server, room: str, sid: str, ref: dict | None) -> None:
     try:
         announcer.store.remove(room, sid)
     except Exception:  # pragma: no cover - a Redis outage must not break a disconnect
-        realtime.log.exception("presence removal failed")
+        hub.log.exception("presence removal failed")
         return
     announcer.touch(room, ref)
 
@@ -146,8 +147,8 @@ def left(server, room: str, sid: str, ref: dict | None) -> None:
 def typing(obj, may_post, ref: dict) -> None:
     """Relay "X is typing" to the room's signed-in readers, at most once per TYPING_EVERY per
     connection, and only from someone who joined the room and may write in it."""
-    conn = realtime.current_conn()
-    room = realtime.room_name(obj)
+    conn = hub.current_conn()
+    room = hub.room_name(obj)
     if conn is None or conn.user_id is None or room not in conn.rooms:
         return
     now = time.monotonic()
@@ -155,5 +156,5 @@ def typing(obj, may_post, ref: dict) -> None:
         return
     conn.typed_at = now
     if may_post():
-        realtime.emit_to(obj, "typing", {**ref, "name": conn.name, "user": conn.user_id},
+        hub.emit_to(obj, "typing", {**ref, "name": conn.name, "user": conn.user_id},
                          members_only=True, skip_sid=conn.sid)

@@ -1,29 +1,32 @@
 """How several server processes share rooms: python-socketio's pub/sub manager (Redis, or any
 Kombu URL), extended so that our access-control messages travel in the same ordered stream as
-the broadcasts (see app/realtime.py), and the choice of async mode."""
+the broadcasts (see app/realtime/control.py), and the choice of async mode."""
+import socketio as sio
 
 CONTROL_EVENT = "_oncollab_control"
 CONTROL_ROOM = "_oncollab_control"  # nobody ever enters it, so a control message never reaches a browser
 
 
 class ControlMixin:
-    """Intercepts our control messages on the pub/sub channel, in publication order."""
+    """Intercepts our control messages on the pub/sub channel, in publication order, and hands
+    them to ``on_control(server, payload)`` (given by ``client_manager``)."""
+
+    carries_control = True
+    on_control = None
 
     def _handle_emit(self, message):
         if message.get("event") == CONTROL_EVENT and message.get("room") == CONTROL_ROOM:
             data = message.get("data")
-            from app.realtime import apply_control
-            apply_control(self.server, data[0] if isinstance(data, list) else data)
+            type(self).on_control(self.server, data[0] if isinstance(data, list) else data)
             return None
         return super()._handle_emit(message)
 
 
-def client_manager(url: str | None, channel: str):
+def client_manager(url: str | None, channel: str, on_control):
     if not url:
         return None
-    import socketio as sio
     base = sio.RedisManager if url.startswith(("redis://", "rediss://")) else sio.KombuManager
-    manager_class = type(f"Controlled{base.__name__}", (ControlMixin, base), {})
+    manager_class = type(f"Controlled{base.__name__}", (ControlMixin, base), {"on_control": staticmethod(on_control)})
     return manager_class(url, channel=channel)
 
 
