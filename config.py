@@ -28,6 +28,13 @@ class Config:
     DATABASE_URL = None  # SQLite file instance/oncollab.db
     SEARCH_INDEX_DIR = str(BASE_DIR / "search_index")
     SEARCH_ENABLED = True  # False: commits do not touch the index (rebuild later)
+    # Who drains the search outbox (app/search/writer.py): "auto" = an RQ worker when
+    # JOBS_REDIS_URL is set, else a background thread of each serving process; "thread";
+    # "rq"; "sync" (the committing thread drains before commit() returns: tests); "manual"
+    # (nobody here: `flask search drain` or another process does).
+    SEARCH_WRITER = "auto"
+    SEARCH_WRITER_POLL = 1.0  # seconds between outbox polls (rows written by other processes)
+    SEARCH_QUEUE = "oncollab-search"  # the RQ queue of drain jobs: serve it with one worker
     UPLOAD_DIR = None  # instance/uploads
     OUTBOX_DIR = None  # instance/outbox
     SOCKETIO_MESSAGE_QUEUE = None  # e.g. redis://127.0.0.1:6379/0: processes share rooms through it
@@ -47,6 +54,12 @@ class Config:
     MAIL_PASSWORD = None
     MAIL_USE_TLS = True
     MAIL_SENDER = "Oncollab <no-reply@oncollab.local>"
+
+    # Jobs (app/jobs.py: mail delivery, search drains): RQ on this Redis when set, otherwise
+    # in-process, on a small thread pool or, with JOBS_INLINE, in the calling thread.
+    JOBS_REDIS_URL = None
+    JOBS_QUEUE = "oncollab"
+    JOBS_INLINE = False
 
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
@@ -83,12 +96,15 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = True  # tests send real tokens; a test can turn it off explicitly
     RATELIMIT_ENABLED = False
     PUBLIC_URL = "http://localhost"
+    SEARCH_WRITER = "sync"  # a test searches right after it posts (tests/test_search_outbox.py runs the others)
+    JOBS_INLINE = True  # mail is in the .eml outbox when the request returns
 
 
 class ScaleOutConfig(Config):
     DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1/oncollab"
     SOCKETIO_MESSAGE_QUEUE = "redis://127.0.0.1:6379/0"
     RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/1"
+    JOBS_REDIS_URL = "redis://127.0.0.1:6379/2"  # run `flask --app wsgi jobs worker` (one for search)
 
 
 CONFIGS = {"default": Config, "test": TestConfig, "scaleout": ScaleOutConfig}

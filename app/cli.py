@@ -6,7 +6,15 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from app.accounts.models import User
+from app.accounts.services import create_user
+from app.demo import load_demo
+from app.directory.importer import import_sites
 from app.extensions import db
+from app.guidelines.importer import import_guidelines
+from app.jobs import jobs_cli
+from app.search.cli import search_cli
+from app.trials.importer import ImportFailure, import_trials
 
 users_cli = AppGroup("users", help="Manage accounts.")
 demo_cli = AppGroup("demo", help="Demo data for a new installation.")
@@ -19,8 +27,6 @@ import_cli = AppGroup("import", help="Import public data: trials, centre sites, 
 @click.option("--password", default=None, help="Password for a new account (random when omitted).")
 def create_admin(email: str, name: str, password: str | None) -> None:
     """Create an admin account, or promote an existing one; never a well-known default password."""
-    from app.accounts.models import User
-    from app.accounts.services import create_user
 
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
@@ -37,7 +43,6 @@ def create_admin(email: str, name: str, password: str | None) -> None:
 @demo_cli.command("load")
 def demo_load() -> None:
     """Load demo accounts and content; running it again changes nothing."""
-    from app.demo import load_demo
 
     for line in load_demo():
         click.echo(line)
@@ -47,7 +52,6 @@ def demo_load() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 def import_trials_cmd(file: str) -> None:
     """ClinicalTrials.gov API v2 JSON (an array of studies, or {"studies": [...]}); idempotent."""
-    from app.trials.importer import ImportFailure, import_trials
     try:
         report = import_trials(file, progress=True)
     except ImportFailure as exc:
@@ -61,7 +65,6 @@ def import_trials_cmd(file: str) -> None:
 def import_sites_cmd(file: str) -> None:
     """The trial-sites CSV as centres: merges near-duplicates and prints why; idempotent."""
     from pathlib import Path
-    from app.directory.importer import import_sites
     for line in import_sites(Path(file)).lines():
         click.echo(line)
 
@@ -71,7 +74,6 @@ def import_sites_cmd(file: str) -> None:
 def import_guidelines_cmd(file: str) -> None:
     """The guideline index CSV (nccn_id, title, version, version_year, category, url); idempotent."""
     from pathlib import Path
-    from app.guidelines.importer import import_guidelines
     for line in import_guidelines(Path(file)).lines():
         click.echo(line)
 
@@ -80,5 +82,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(import_cli)
-    from app.search.cli import search_cli
     app.cli.add_command(search_cli)
+    app.cli.add_command(jobs_cli)

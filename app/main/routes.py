@@ -5,7 +5,10 @@ from flask import current_app, jsonify, render_template
 from sqlalchemy import text
 
 from app.extensions import csrf, db
+from app.forum.queries import topic_rows
 from app.main import bp
+from app.search.indexer import status
+from app.search.outbox import backlog
 
 
 @bp.get("/")
@@ -16,7 +19,6 @@ def home():
 def home_sections() -> dict:
     """Widgets for the home page; each feature adds its own list once it exists."""
     from flask_login import current_user
-    from app.forum.queries import topic_rows
     sections = {}
     # What this person may read (policy.visible inside topic_rows), minus what they muted.
     sections["latest_discussions"], _more = topic_rows(current_user, latest=True, per_page=5)
@@ -55,15 +57,23 @@ def _check_database() -> dict:
 def _check_search(path: str) -> dict:
     """Writable, and the live index opens (with its document count); an index not built yet is
     reported but not unhealthy: pages work and `flask search rebuild` fills it."""
-    from app.search.indexer import status
     check = _check_dir(path)
     if not check["ok"]:
         return check
     state = status(path)
     if state.get("error") == "not built":
-        return {"ok": True, "built": False, "documents": 0}
+        return {"ok": True, "built": False, "documents": 0, "outbox": _search_outbox()}
     return {"ok": state["ok"], "built": state["ok"], "documents": state.get("documents", 0),
-            **({"error": state["error"]} if "error" in state else {})}
+            "outbox": _search_outbox(), **({"error": state["error"]} if "error" in state else {})}
+
+
+def _search_outbox() -> dict:
+    """Changes not yet in the index: rows waiting and the oldest one's age (informative)."""
+    try:
+        return backlog()
+    except Exception as exc:
+        db.session.rollback()
+        return {"error": type(exc).__name__}
 
 
 def _check_dir(path: str) -> dict:

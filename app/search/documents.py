@@ -1,5 +1,11 @@
 """One builder per searchable model: a database row in, a Whoosh document (a dict) out.
 
+A new searchable feature adds a builder here and its model to ``models()`` (and, when some of
+its rows are not indexed, a filter to ``indexable_ids``). Nothing else: the session hooks then
+write an outbox row for every change of that model, the writer rebuilds its documents, and
+``rebuild`` / ``check`` walk it. Every document carries ``scope`` and ``group_id`` from the
+policy (``policy.scope_of``), so search filters by the same rule as the pages.
+
 PRIVACY: investigators' names and contacts (Trial.central_contacts, overall_officials,
 TrialSite.contacts) are never read here; a trial site's facility name is indexed only when the
 site is linked to a directory centre (registry facility names are sometimes a person's name).
@@ -11,7 +17,18 @@ import re
 
 from sqlalchemy import select
 
+from app import policy
+from app.agenda.models import Event, KIND_NAMES
+from app.blog.models import BlogPost
+from app.core.countries import COUNTRIES
+from app.directory.models import Centre, NETWORKS
+from app.extensions import db
+from app.forum.models import Post, Topic
+from app.groups.models import Group
+from app.guidelines.models import Guideline
+from app.sanitize import plain_text
 from app.search.schema import TYPE_OF_KIND
+from app.trials.models import Trial, TrialSite, phase_label, status_label
 
 SNIPPET_CHARS = 320
 
@@ -98,7 +115,6 @@ def trial(t) -> dict:
 def _trial_from(row, sites) -> dict:
     """``row``: the values of TRIAL_COLUMNS; ``sites``: (facility, centre_id, city, country,
     country_code) in the registry's order."""
-    from app.trials.models import phase_label, status_label
     return trial_document(dict(
         row, conditions=list(row["conditions"] or []), interventions=list(row["interventions"] or []),
         keywords=list(row["keywords"] or []), date=_day(row["last_update"]),
@@ -111,8 +127,6 @@ def trials_in_bulk(chunk: int = 2000):
     """Every trial's document, for ``flask search rebuild``: only the columns documents use, two
     plain queries per chunk and no ORM objects (at 100,000 trials, loading them as objects with
     their sites cost the rebuild's main process as much as all the rest of its work)."""
-    from app.extensions import db
-    from app.trials.models import Trial, TrialSite
     columns = [getattr(Trial, name) for name in TRIAL_COLUMNS]
     last = 0
     while True:
@@ -132,7 +146,6 @@ def trials_in_bulk(chunk: int = 2000):
 
 
 def _country_name(code) -> str:
-    from app.accounts.forms import COUNTRIES
     try:
         return str(COUNTRIES.get(code, code or ""))
     except Exception:  # outside a request the lazy label may not resolve; the code still helps
@@ -140,9 +153,6 @@ def _country_name(code) -> str:
 
 
 def centre(c) -> dict:
-    from app.extensions import db
-    from app.trials.models import Trial, TrialSite
-    from app.directory.models import NETWORKS
     conditions = db.session.scalars(select(Trial.conditions_text).join(TrialSite, TrialSite.trial_id == Trial.id)
                                     .where(TrialSite.centre_id == c.id).distinct().limit(50)).all()
     networks = c.network_codes
@@ -178,7 +188,6 @@ def _month(value) -> str:
 
 
 def group(gr) -> dict:
-    from app import policy
     doc = _base("group", gr.id, gr.slug, policy.scope_of(gr), gr.id)
     doc.update(title=_clean(gr.name), body=" ".join([gr.name, gr.description, " ".join(gr.tag_list)]),
                snippet=_clean(gr.description)[:SNIPPET_CHARS], date=_day(gr.created_at),
@@ -187,9 +196,6 @@ def group(gr) -> dict:
 
 
 def topic(t, opening_body: str | None = None) -> dict:
-    from app import policy
-    from app.extensions import db
-    from app.forum.models import Post
     if opening_body is None:
         opening_body = db.session.scalar(select(Post.body).where(
             Post.topic_id == t.id, Post.number == 1, Post.deleted_at.is_(None))) or ""
@@ -202,7 +208,6 @@ def topic(t, opening_body: str | None = None) -> dict:
 
 def post(p) -> dict | None:
     """Replies only (the opening post is part of its topic's document); removed ones are gone."""
-    from app import policy
     if p.number == 1 or p.deleted_at is not None:
         return None
     doc = _base("post", p.id, p.id, policy.scope_of(p), p.topic.group_id)
@@ -213,8 +218,6 @@ def post(p) -> dict | None:
 
 def blogpost(p) -> dict | None:
     """Published posts only: a draft (private) or a deleted post is never in the index."""
-    from app import policy
-    from app.sanitize import plain_text
     if p.visibility == "private" or p.deleted_at is not None:
         return None
     when = p.published_at or p.created_at
@@ -228,9 +231,6 @@ def blogpost(p) -> dict | None:
 def event(e) -> dict:
     """An event in its own scope (public, members, or its group's inside); the organiser is not
     indexed (content, not people). A cancelled event stays findable, marked so."""
-    from app import policy
-    from app.agenda.models import KIND_NAMES
-    from app.sanitize import plain_text
     description = plain_text(e.description)
     kind_label = KIND_NAMES.get(e.kind, e.kind)
     centre_name = e.centre.name if e.centre is not None else ""
@@ -248,13 +248,6 @@ def event(e) -> dict:
 
 def models() -> dict:
     """kind -> (Model, builder); the one list the indexer, rebuild and check walk."""
-    from app.agenda.models import Event
-    from app.blog.models import BlogPost
-    from app.directory.models import Centre
-    from app.forum.models import Post, Topic
-    from app.groups.models import Group
-    from app.guidelines.models import Guideline
-    from app.trials.models import Trial
     return {"trial": (Trial, trial), "centre": (Centre, centre), "guideline": (Guideline, guideline),
             "group": (Group, group), "topic": (Topic, topic), "post": (Post, post),
             "blogpost": (BlogPost, blogpost), "event": (Event, event)}
@@ -262,7 +255,6 @@ def models() -> dict:
 
 def indexable_ids(kind: str) -> set[int]:
     """Ids the index should hold for a kind (check compares these with the index)."""
-    from app.extensions import db
     model, _builder = models()[kind]
     query = select(model.id)
     if kind == "post":

@@ -1,10 +1,13 @@
-"""The only SQLAlchemy session hooks in the app, and the one path that writes the index.
+"""The only SQLAlchemy session hooks in the app, and what the index should hold.
 
-Documents are built at flush, while the rows and their relationships are at hand, and written
-after the commit, so a rolled-back change never reaches the index. Whoosh allows one writer per
-index: every write goes through ``_LOCK`` (threads of this process) plus ``writer(timeout=...)``
-(other processes). The index is a cache of the database: ``rebuild`` and ``check`` repair and
-verify it, and an indexing error is logged rather than failing the user's request.
+At flush, the hooks work out which documents a change touches (a group's kind restamps its
+topics, replies, events and blog posts; a topic its replies; a trial site its trial; a centre's
+network its centre; a deleted group or topic purges what cascaded with it) and write one outbox
+row each (``outbox.py``) in the same transaction as the change: a rollback drops them with it.
+After the commit the one writer (``writer.py``) is told; it builds the documents from the
+database and writes the index, never in the user's request (unless SEARCH_WRITER is "sync", the
+tests' setting). The index is a cache of the database: ``rebuild`` and ``check`` repair and
+verify it.
 """
 from __future__ import annotations
 
@@ -12,22 +15,29 @@ import gc
 import logging
 import os
 import shutil
-import threading
 import time
 from pathlib import Path
 
-from sqlalchemy import event, inspect, select
+from flask import current_app, has_app_context
+from sqlalchemy import delete, event, inspect, select
 from sqlalchemy.orm import selectinload
+from tqdm import tqdm
+from whoosh import index
+from whoosh.index import LockError
 from whoosh.multiproc import MpWriter, SubWriterTask
+from whoosh.util.filelock import try_for
 
-from app.search import documents
+from app.directory.models import CentreNetwork
+from app.extensions import db
+from app.forum.models import Post, Topic
+from app.search import documents, outbox, writer
 from app.search.schema import Codec, current_name, make_schema, open_index, set_current, writer as index_writer
+from app.trials.models import TrialSite
 
 log = logging.getLogger(__name__)
-_LOCK = threading.Lock()
 _REGISTERED = False
-WRITER_TIMEOUT = 15.0
-PENDING, GROUPS_GONE, BASE = "search_pending", "search_groups_gone", "search_base"
+WROTE = "search_outbox_written"
+REBUILD_LOCK_TIMEOUT = 120.0  # a drain batch takes well under a second; wait that long for it
 
 
 def register(app) -> None:
@@ -35,18 +45,14 @@ def register(app) -> None:
     global _REGISTERED
     if _REGISTERED:
         return
-    from app.extensions import db
     event.listen(db.session, "after_flush", _after_flush)
     event.listen(db.session, "after_commit", _after_commit)
     event.listen(db.session, "after_soft_rollback", _after_soft_rollback)
     _REGISTERED = True
 
 
-def _base_dir() -> str | None:
-    from flask import current_app, has_app_context
-    if not has_app_context() or not current_app.config.get("SEARCH_ENABLED", True):
-        return None
-    return current_app.config["SEARCH_INDEX_DIR"]
+def _enabled() -> bool:
+    return has_app_context() and current_app.config.get("SEARCH_ENABLED", True)
 
 
 def _changed(obj, *names) -> bool:
@@ -55,24 +61,26 @@ def _changed(obj, *names) -> bool:
 
 
 def _after_flush(session, _flush_context) -> None:
-    base = _base_dir()
-    if base is None:
+    if not _enabled():
         return
-    from app.directory.models import CentreNetwork
-    from app.trials.models import TrialSite
+    rows = touched(session)
+    if rows:
+        outbox.record(session.connection(), rows)  # the same transaction as the change
+        session.info[WROTE] = True
+
+
+def touched(session) -> list[dict]:
+    """The outbox rows for what this flush changed: purges first, then documents, each once."""
     plain = {model: kind for kind, (model, _builder) in documents.models().items()}
-    pending = session.info.setdefault(PENDING, {})
-    session.info[BASE] = base
-    todo: dict[tuple[str, int], object] = {}
-    gone: set[tuple[str, int]] = set()
+    todo: dict[tuple[str, int], None] = {}  # an ordered set
+    purges: dict[tuple[str, str], None] = {}
 
     for obj in list(session.deleted):
         kind = plain.get(type(obj))
         if kind:
-            gone.add((kind, obj.id))
+            todo[(kind, obj.id)] = None
             if kind in ("group", "topic"):  # their replies went with them (ON DELETE CASCADE)
-                field = "group_id" if kind == "group" else "topic"
-                session.info.setdefault(GROUPS_GONE, set()).add((field, str(obj.id)))
+                purges[("group_id" if kind == "group" else "topic", str(obj.id))] = None
         elif isinstance(obj, TrialSite) and obj.trial_id:
             todo[("trial", obj.trial_id)] = None
         elif isinstance(obj, CentreNetwork) and obj.centre_id:
@@ -80,117 +88,74 @@ def _after_flush(session, _flush_context) -> None:
     for obj in list(session.new) + list(session.dirty):
         kind = plain.get(type(obj))
         if kind:
-            todo[(kind, obj.id)] = obj
+            todo[(kind, obj.id)] = None
             if kind == "group" and obj in session.dirty and _changed(obj, "kind"):
                 _restamp_group(session, obj.id, todo)  # its topics and replies change scope
             if kind == "topic" and obj in session.dirty and _changed(obj, "deleted_at", "title", "group_id"):
                 _restamp_topic(session, obj.id, todo)
             if kind == "post" and obj.number == 1:
-                todo.setdefault(("topic", obj.topic_id), None)
+                todo[("topic", obj.topic_id)] = None
         elif isinstance(obj, TrialSite) and obj.trial_id:
-            todo.setdefault(("trial", obj.trial_id), None)
+            todo[("trial", obj.trial_id)] = None
         elif isinstance(obj, CentreNetwork) and obj.centre_id:
-            todo.setdefault(("centre", obj.centre_id), None)
-    for key in gone:
-        todo.pop(key, None)
-        pending[f"{key[0]}:{key[1]}"] = None
-    for (kind, ident), obj in todo.items():
-        try:
-            pending[f"{kind}:{ident}"] = _build(session, kind, ident, obj)
-        except Exception:  # the index is a cache: never fail the user's change over it
-            log.exception("search: could not build %s:%s", kind, ident)
-
-
-def _build(session, kind: str, ident: int, obj=None) -> dict | None:
-    model, builder = documents.models()[kind]
-    if obj is None:
-        obj = session.get(model, ident)
-    if obj is None or inspect(obj).deleted or inspect(obj).was_deleted:
-        return None
-    return builder(obj)
+            todo[("centre", obj.centre_id)] = None
+    return ([{"op": outbox.PURGE, "kind": field, "ref": value} for field, value in purges]
+            + [{"op": outbox.DOC, "kind": kind, "ref": str(ident)} for kind, ident in todo])
 
 
 def _restamp_group(session, group_id: int, todo: dict) -> None:
-    from app.forum.models import Topic
     for topic_id in session.scalars(select(Topic.id).where(Topic.group_id == group_id)):
-        todo.setdefault(("topic", topic_id), None)
+        todo[("topic", topic_id)] = None
         _restamp_topic(session, topic_id, todo)
     # Other content living inside the group (events, blog posts) carries group_id itself.
     for kind, (model, _builder) in documents.models().items():
         if kind not in ("group", "topic", "post") and hasattr(model, "group_id"):
             for ident in session.scalars(select(model.id).where(model.group_id == group_id)):
-                todo.setdefault((kind, ident), None)
+                todo[(kind, ident)] = None
 
 
 def _restamp_topic(session, topic_id: int, todo: dict) -> None:
-    from app.forum.models import Post
     for post_id in session.scalars(select(Post.id).where(Post.topic_id == topic_id, Post.number > 1)):
-        todo.setdefault(("post", post_id), None)
+        todo[("post", post_id)] = None
 
 
 def _after_commit(session) -> None:
-    pending = session.info.pop(PENDING, None)
-    groups_gone = session.info.pop(GROUPS_GONE, None)
-    base = session.info.pop(BASE, None)
-    if base and (pending or groups_gone):
-        try:
-            write(base, pending or {}, groups_gone or ())
-        except Exception:
-            log.exception("search: index write failed; run `flask search rebuild`")
+    if session.info.pop(WROTE, False) and _enabled():
+        writer.notify()  # wakes the writer; never waits for the index (except SEARCH_WRITER=sync)
 
 
 def _after_soft_rollback(session, previous_transaction) -> None:
-    if previous_transaction.nested:
-        return  # a savepoint: the outer transaction may still commit what it built
-    for name in (PENDING, GROUPS_GONE, BASE):
-        session.info.pop(name, None)
+    if not previous_transaction.nested:
+        session.info.pop(WROTE, None)  # the rows went with the transaction
 
 
 def write(base: str, docs: dict, groups_gone=()) -> None:
-    """The one writer path: documents by key (None deletes), and (field, value) terms whose
-    documents all go (a deleted group or topic)."""
-    with _LOCK:
-        ix = open_index(base, create=True)
-        writer = index_writer(ix, timeout=WRITER_TIMEOUT)
-        try:
-            for field, value in groups_gone:
-                writer.delete_by_term(field, value)
-            for key, doc in docs.items():
-                if doc is None:
-                    writer.delete_by_term("key", key)
-                else:
-                    writer.update_document(**doc)
-            writer.commit()
-        except BaseException:
-            writer.cancel()
-            raise
-        finally:
-            ix.close()
+    """Write documents straight into the index, bypassing the outbox: documents by key (None
+    deletes), and (field, value) terms whose documents all go. For tests and benchmarks; the
+    app writes through the outbox and ``writer.py``."""
+    writer.write(base, docs, groups_gone)
 
 
-def reindex_ids(kind: str, ids) -> int:
-    """For bulk changes made outside the ORM's unit of work (core UPDATEs, imports)."""
-    from flask import current_app
-    from app.extensions import db
-    ids = list(ids)
-    docs = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        model, _builder = documents.models()[kind]
-        found = {o.id: o for o in db.session.scalars(select(model).where(model.id.in_(chunk)))}
-        for ident in chunk:
-            docs[f"{kind}:{ident}"] = _build(db.session, kind, ident, found.get(ident)) if ident in found else None
-    if docs:
-        write(current_app.config["SEARCH_INDEX_DIR"], docs)
-    return len(docs)
+def reindex_ids(kind: str, ids, commit: bool = True) -> int:
+    """For bulk changes made outside the ORM's unit of work (core UPDATEs, imports): outbox rows
+    for these ids in the current transaction, committed here (with the change, when it is not
+    committed yet) unless ``commit=False``. Ids that are gone or not indexable leave the index."""
+    ids = list(dict.fromkeys(ids))
+    if kind not in documents.models():
+        raise ValueError(f"unknown search kind: {kind}")
+    for start in range(0, len(ids), 1000):
+        outbox.record(db.session.connection(), outbox.doc_rows(kind, ids[start:start + 1000]))
+    if ids:
+        db.session.info[WROTE] = True
+    if commit:
+        db.session.commit()
+    return len(ids)
 
 
 def _rows(kind: str, model):
-    from app.extensions import db
-    related = {"centre": "networks", "post": "topic", "topic": "group", "group": "tags"}
     query = select(model).order_by(model.id)
-    if kind in related:
-        query = query.options(selectinload(getattr(model, related[kind])))
+    if kind in writer.RELATED:
+        query = query.options(selectinload(getattr(model, writer.RELATED[kind])))
     if kind == "post":
         query = query.where(model.number > 1, model.deleted_at.is_(None))
     return db.session.scalars(query.execution_options(yield_per=500))
@@ -199,40 +164,52 @@ def _rows(kind: str, model):
 def rebuild(base: str, progress: bool = False, fail_after: int | None = None) -> int:
     """Build a complete index beside the live one, then swap ``CURRENT`` in one step.
 
+    The live index's write lock is held from start to swap, so the outbox writer waits (its rows
+    stay in the outbox) and afterwards applies to the new index whatever was committed during
+    the rebuild. Rows already committed when the rebuild started are covered by it and deleted.
     ``fail_after`` simulates a crash after that many documents (tests)."""
-    from app.extensions import db
-    from tqdm import tqdm
-    kinds = documents.models()
-    total = sum(len(documents.indexable_ids(k)) for k in kinds)
-    name = f"ix-{int(time.time() * 1000)}"
-    path = Path(base) / name
-    path.mkdir(parents=True)
-    from whoosh import index
-    ix = index.create_in(str(path), make_schema())
-    count = 0
-    with _LOCK:  # this process's hooks wait; the new index is complete when it goes live
-        writer = bulk_writer(ix, total)
+    live = open_index(base, create=True)  # there is always a live index whose lock writers take
+    lock = live.lock("WRITELOCK")
+    if not try_for(lock.acquire, timeout=REBUILD_LOCK_TIMEOUT, delay=0.05):
+        live.close()
+        raise LockError("the search index stayed locked by another writer")
+    try:
+        covered = list(db.session.scalars(select(outbox.SearchOutbox.id)))
+        kinds = documents.models()
+        total = sum(len(documents.indexable_ids(k)) for k in kinds)
+        name = f"ix-{int(time.time() * 1000)}"
+        path = Path(base) / name
+        path.mkdir(parents=True)
+        ix = index.create_in(str(path), make_schema())
+        count = 0
+        bulk = bulk_writer(ix, total)
         try:
             with tqdm(total=total, disable=not progress, unit="doc", desc="search rebuild") as bar:
                 for kind, (model, builder) in kinds.items():
                     docs = documents.trials_in_bulk() if kind == "trial" else map(builder, _rows(kind, model))
                     for doc in docs:
                         if doc is not None:
-                            writer.add_document(**doc)
+                            bulk.add_document(**doc)
                         count += 1
                         bar.update(1)
                         if fail_after is not None and count >= fail_after:
                             raise RuntimeError("simulated crash during rebuild")
-            writer.commit()
+            bulk.commit()
         except BaseException:
-            writer.cancel()
+            bulk.cancel()
             ix.close()
             shutil.rmtree(path, ignore_errors=True)
             raise
         ix.close()
         old = current_name(base)
         set_current(base, name)
-    db.session.rollback()
+    finally:
+        db.session.rollback()
+        lock.release()
+        live.close()
+    with db.engine.begin() as conn:  # apart from the caller's session
+        for start in range(0, len(covered), 1000):
+            conn.execute(delete(outbox.SearchOutbox).where(outbox.SearchOutbox.id.in_(covered[start:start + 1000])))
     if old and old != name:
         shutil.rmtree(Path(base) / old, ignore_errors=True)
     return count
