@@ -419,3 +419,45 @@ def _facet_pairs(searcher, fieldname: str):
         empty = np.zeros(0, dtype=np.int64)
         found[key] = (values, np.concatenate(docs) if docs else empty, np.concatenate(codes) if codes else empty)
     return found[key]
+
+
+KINDS = ("trial", "centre", "guideline", "group", "topic", "post", "event", "blogpost")
+_KIND_CODE = {kind: code for code, kind in enumerate(KINDS)}
+
+
+def identities(searcher, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(kind code, database id, lat, lon) of each document number in ``docs`` (kind -1: unknown).
+
+    What the database re-check and the distance sort need, read from stored fields the first
+    time a document is asked about and kept per segment (so a commit costs only its new segment).
+    The caller bounds ``docs``: nothing here ever walks a whole index."""
+    docs = np.asarray(docs, dtype=np.int64)
+    kinds = np.full(len(docs), -1, dtype=np.int8)
+    ids = np.zeros(len(docs), dtype=np.int64)
+    lats = np.full(len(docs), np.nan)
+    lons = np.full(len(docs), np.nan)
+    if not len(docs):
+        return kinds, ids, lats, lons
+    for sub, offset in searcher.leaf_searchers():
+        n = sub.reader().doc_count_all()
+        inside = (docs >= offset) & (docs < offset + n)
+        if not inside.any():
+            continue
+        local = docs[inside] - offset
+        known, seg_kinds, seg_ids, seg_lats, seg_lons = _per_segment(
+            sub, ("identities",), lambda s, n=n: (np.zeros(n, dtype=bool), np.full(n, -1, dtype=np.int8),
+                                                  np.zeros(n, dtype=np.int64), np.full(n, np.nan), np.full(n, np.nan)))
+        for d in local[~known[local]].tolist():  # filled in place: the arrays belong to this segment
+            fields = sub.stored_fields(d) or {}
+            seg_kinds[d] = _KIND_CODE.get(fields.get("kind"), -1)
+            try:
+                seg_ids[d] = int(fields.get("dbid"))
+            except (TypeError, ValueError):
+                seg_kinds[d] = -1
+            for column, name in ((seg_lats, "lat"), (seg_lons, "lon")):
+                value = fields.get(name)
+                column[d] = float(value) if isinstance(value, (int, float)) else np.nan
+            known[d] = True
+        kinds[inside], ids[inside] = seg_kinds[local], seg_ids[local]
+        lats[inside], lons[inside] = seg_lats[local], seg_lons[local]
+    return kinds, ids, lats, lons

@@ -11,10 +11,12 @@ from __future__ import annotations
 import math
 import re
 import threading
+from collections.abc import Callable
 from contextlib import contextmanager
 from functools import lru_cache
 from itertools import combinations
 
+import numpy as np
 from markupsafe import Markup, escape
 from whoosh import query as Q
 from whoosh.qparser import AndGroup, MultifieldParser, plugins
@@ -24,6 +26,20 @@ from app.search.schema import ANALYZER, FACETS, current_name, make_schema, open_
 
 MAX_QUERY = 200
 PER_PAGE = 20
+# The database re-check (``recheck``): a candidate set up to RECHECK_ALL documents is checked
+# whole, so totals, facets and pages are exact; a larger one is checked along the ranking, as far
+# as the page asked for needs (at most RECHECK_MAX ids a request), and its total is marked
+# inexact (it may still count stale documents no page reached). 1,000 = 50 pages of 20: every
+# result a reader can page to is then counted exactly.
+RECHECK_ALL = 1000
+RECHECK_MAX = 4000
+RECHECK_ROUNDS = 8
+# sort=distance: only kinds whose documents carry a location (centres; trials carry none in the
+# schema), and only when the query matches at most DISTANCE_MAX of them: locations are stored
+# fields, read one document at a time, so a broader query falls back to relevance, with a note.
+DISTANCE_MAX = 1000
+LOCATED_TYPES = frozenset({"centre"})
+Recheck = Callable[[dict], dict]  # {kind: [database ids]} -> {kind: ids the caller may see now}
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _parser_lock = threading.Lock()
 _PARSER = None
@@ -168,7 +184,7 @@ def _query_words(q) -> list[str]:
     return list(dict.fromkeys(words))
 
 
-def _ranked(searcher, q, matched, start: int, stop: int, plain=None) -> list[dict]:
+def _ranked(searcher, q, matched, stop: int, plain=None) -> list[int]:
     """The page's hits, best first, without scoring every match.
 
     Whoosh's BM25 walks every posting of every word in Python: hundreds of milliseconds for a
@@ -177,7 +193,8 @@ def _ranked(searcher, q, matched, start: int, stop: int, plain=None) -> list[dic
     weighted by its rarity (BM25's idf), so all words in the title beat the rare word alone,
     which beats the common word alone, which beats body-only matches. Within a tier, shorter
     titles come first (what BM25 prefers for a word that occurs once), then newer documents.
-    Only the documents shown are ever looked at one by one."""
+    Only the documents shown are ever looked at one by one. Returns the best ``stop`` document
+    numbers, best first."""
     words = _query_words(plain if plain is not None else q)
     total = docsets.size(searcher) or 1
     weighted = []
@@ -205,7 +222,7 @@ def _ranked(searcher, q, matched, start: int, stop: int, plain=None) -> list[dic
             remaining = remaining & ~cell
     if len(picked) < stop:
         picked += docsets.smallest(remaining, keys, stop - len(picked))
-    return [searcher.stored_fields(d) for d in picked[start:stop]]
+    return picked[:stop]
 
 
 def _filter_docs(searcher, types, scopes, filters):
@@ -273,20 +290,86 @@ def _distance(lat1, lon1, lat2, lon2) -> float:
     return 6371.0 * 2 * math.asin(math.sqrt(min(1.0, h)))
 
 
+def _distances(lat, lon, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
+    """Great-circle kilometres from (lat, lon) to each point, as ``_distance``; NaN stays NaN."""
+    p1, p2 = math.radians(lat), np.radians(lats)
+    dp, dl = p2 - p1, np.radians(lons - lon)
+    h = np.sin(dp / 2) ** 2 + math.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 6371.0 * 2 * np.arcsin(np.sqrt(np.minimum(1.0, h)))
+
+
+def distance_refusal(types, near, total: int) -> str | None:
+    """Why sort=distance cannot apply to this search (it then falls back to relevance), or None:
+    ``no_point`` (no valid lat and lon), ``not_located`` (not only centres), ``too_many``."""
+    if near is None:
+        return "no_point"
+    if not types or not set(types) <= LOCATED_TYPES:
+        return "not_located"
+    if total > DISTANCE_MAX:
+        return "too_many"
+    return None
+
+
+def _by_distance(searcher, matched, near, stop: int) -> list[int]:
+    """The ``stop`` nearest of at most DISTANCE_MAX documents (those without a point last, newest
+    first among equals). ``distance_refusal`` keeps larger sets away from here."""
+    docs = np.flatnonzero(matched)[:DISTANCE_MAX]
+    _kinds, _ids, lats, lons = docsets.identities(searcher, docs)
+    away = np.nan_to_num(_distances(near[0], near[1], lats, lons), nan=np.inf)
+    order = np.lexsort((docsets.newest_keys(searcher)[docs], away))
+    return docs[order[:stop]].tolist()
+
+
+def _order(searcher, q, qtext, matched, sort, near, stop: int) -> list[int]:
+    """The best ``stop`` document numbers of ``matched`` in the page order, best first."""
+    if sort == "distance":
+        return _by_distance(searcher, matched, near, stop)
+    if sort == "date":
+        return docsets.smallest(matched, docsets.newest_keys(searcher), stop)
+    return _ranked(searcher, q, matched, stop, plain=_parse(qtext) if qtext else None)
+
+
+def unseen(searcher, docs, recheck: Recheck) -> np.ndarray:
+    """The documents of ``docs`` that ``recheck`` (the database) no longer lets the caller see:
+    gone, hidden, or moved out of the caller's scopes since they were indexed."""
+    docs = np.asarray(docs, dtype=np.int64)
+    if not docs.size:
+        return docs
+    kinds, ids, _lats, _lons = docsets.identities(searcher, docs)
+    codes = np.unique(kinds[kinds >= 0]).tolist()
+    asked = {docsets.KINDS[c]: sorted(set(ids[kinds == c].tolist())) for c in codes}
+    allowed = recheck(asked) if asked else {}
+    ok = np.zeros(len(docs), dtype=bool)
+    for code in codes:
+        here = kinds == code
+        seen = np.fromiter(allowed.get(docsets.KINDS[code], ()), dtype=np.int64)
+        ok[here] = np.isin(ids[here], seen)
+    return docs[~ok]
+
+
 def search(base: str, qtext, *, types=(), scopes=None, filters=None, sort="relevance", page=1,
-           per_page=PER_PAGE, facets=True, near=None, spelling=True, searcher=None) -> dict:
-    """``scopes=None`` means staff (no access filter); otherwise a frozenset from scopes_for."""
+           per_page=PER_PAGE, facets=True, near=None, spelling=True, searcher=None,
+           recheck: Recheck | None = None) -> dict:
+    """``scopes=None`` means staff (no access filter); otherwise a frozenset from scopes_for.
+
+    ``recheck``: the database's word on what the caller may see now (see ``unseen``); with it,
+    the total, the facets and the pages all count the same documents, the ones it let through
+    (``total_exact`` False: a broad query whose stale documents outside the pages read were not
+    looked for). Without it (the benchmark) the index is trusted. ``sort`` in the result is the
+    order applied, and ``note`` (a ``distance_refusal`` code) says why when it is not the one
+    asked for."""
     qtext = clean(qtext)
     filters = {k: [str(v) for v in vals if str(v)] for k, vals in (filters or {}).items() if vals}
-    empty = {"total": 0, "hits": [], "facets": {}, "suggestion": None, "page": page, "query": qtext}
+    empty = {"total": 0, "hits": [], "facets": {}, "suggestion": None, "page": page, "query": qtext,
+             "sort": sort, "note": None, "total_exact": True}
+    args = (qtext, empty, types, scopes, filters, sort, page, per_page, facets, near, spelling, recheck)
     if searcher is None:
         with checkout(base) as searcher:
-            return _search(searcher, qtext, empty, types, scopes, filters, sort, page, per_page,
-                           facets, near, spelling) if searcher is not None else empty
-    return _search(searcher, qtext, empty, types, scopes, filters, sort, page, per_page, facets, near, spelling)
+            return _search(searcher, *args) if searcher is not None else empty
+    return _search(searcher, *args)
 
 
-def _search(searcher, qtext, empty, types, scopes, filters, sort, page, per_page, facets, near, spelling):
+def _search(searcher, qtext, empty, types, scopes, filters, sort, page, per_page, facets, near, spelling, recheck):
     q = build_query(qtext) if qtext else Q.Every()
     if q is Q.NullQuery:
         return empty
@@ -294,24 +377,48 @@ def _search(searcher, qtext, empty, types, scopes, filters, sort, page, per_page
     matched = docsets.match(searcher, q)
     if allowed is not None:
         matched = matched & allowed
-    total = docsets.count(matched)  # exact, after the access filter
+    total = docsets.count(matched)  # after the access filter
+    note = None
+    if sort == "distance":
+        note = distance_refusal(types, near, total)
+        sort = "relevance" if note else sort
+    empty.update(sort=sort, note=note)
+    exact = True
+    if recheck is not None and total:
+        if total <= RECHECK_ALL:  # all of it, in one query per kind: exact from here on
+            gone = unseen(searcher, np.flatnonzero(matched), recheck)
+            if gone.size:
+                matched = matched & ~docsets.from_ids(searcher, gone)
+                total = docsets.count(matched)
+        else:
+            exact = False
     if not total:
         empty["suggestion"] = did_you_mean(searcher, qtext) if spelling and qtext else None
         return empty
-    facet_names = []
-    if facets:
-        facet_names = list(FACETS[types[0]]) if len(types) == 1 else ["type"]
     page = max(1, int(page))
     start, stop = (page - 1) * per_page, page * per_page
-    if sort == "distance" and near is not None:
-        lat, lon = near
-        rows = [searcher.stored_fields(d) for d in docsets.smallest(matched, docsets.newest_keys(searcher), total)]
-        rows.sort(key=lambda f: _distance(lat, lon, f["lat"], f["lon"]) if f.get("lat") is not None else 1e9)
-        docs = rows[start:stop]
-    elif sort == "date":
-        docs = [searcher.stored_fields(d) for d in docsets.smallest(matched, docsets.newest_keys(searcher), stop)[start:stop]]
-    else:
-        docs = _ranked(searcher, q, matched, start, stop, plain=_parse(qtext) if qtext else None)
+    order = _order(searcher, q, qtext, matched, sort, near, stop)
+    if not exact:
+        # Check the ranking down to this page; drop what the database refuses and rank again, so
+        # every page is full while matches remain and page N+1 continues page N.
+        verified: set[int] = set()
+        want, refused = stop, 0
+        for _round in range(RECHECK_ROUNDS):
+            fresh = [d for d in order if d not in verified]
+            if len(verified) + len(fresh) > RECHECK_MAX:
+                break
+            gone = unseen(searcher, fresh, recheck)
+            verified.update(fresh)
+            if not gone.size:
+                break
+            refused += gone.size
+            verified.difference_update(gone.tolist())
+            matched = matched & ~docsets.from_ids(searcher, gone)
+            want = stop + 2 * refused  # room for more refusals without another round
+            order = _order(searcher, q, qtext, matched, sort, near, want)
+        order = [d for d in order[:stop] if d in verified]  # never show what was not checked
+        total = docsets.count(matched)
+    docs = [searcher.stored_fields(d) for d in order[start:stop]]
     words = {text for field, text in q.iter_all_terms() if field in ("title", "body")} if qtext else set()
     hits = []
     for fields in docs:
@@ -319,16 +426,16 @@ def _search(searcher, qtext, empty, types, scopes, filters, sort, page, per_page
         item["title"] = fields.get("title") or fields.get("subtitle") or ""
         item["title_html"] = highlight(item["title"], words, limit=300)
         item["snippet_html"] = highlight(fields.get("snippet", ""), words)
-        if sort == "distance" and near is not None and item["lat"] is not None:
+        if sort == "distance" and item["lat"] is not None and item["lon"] is not None:
             item["distance_km"] = round(_distance(near[0], near[1], item["lat"], item["lon"]), 1)
         hits.append(item)
     found = {}
-    if facet_names:
-        for name in facet_names:
+    if facets:
+        for name in (list(FACETS[types[0]]) if len(types) == 1 else ["type"]):
             found[name] = docsets.facet_counts(searcher, name, matched)
     suggestion = did_you_mean(searcher, qtext) if spelling and qtext and total < 3 else None
-    return {"total": total, "hits": hits, "facets": found, "suggestion": suggestion,
-            "page": page, "query": qtext}
+    return {"total": total, "hits": hits, "facets": found, "suggestion": suggestion, "page": page,
+            "query": qtext, "sort": sort, "note": note, "total_exact": exact}
 
 
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)

@@ -1,21 +1,25 @@
 """Search pages, as-you-type suggestions and the JSON API; every channel goes through ``run``.
 
-``run`` applies the access policy twice: the Whoosh filter on ``scopes_for`` (so counts and
-facets only cover allowed documents), then one ``visible()`` query per kind over the shown hits
-(so an index that lags the database can never show what the database forbids).
+``run`` applies the access policy twice: the Whoosh filter on ``scopes_for``, then the database:
+one ``visible()`` query per kind (``allowed_ids``) over the documents that are counted, so an
+index that lags the database (a deleted or hidden row, a group turned closed whose documents are
+not re-stamped yet) can never show, count or facet what the database forbids. See
+``query.RECHECK_ALL`` for how much is checked.
 """
 from __future__ import annotations
 
 from urllib.parse import quote, urlencode
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from app import policy
+from app.core.text import slugify
 from app.extensions import db
 from app.search import documents, labels
-from app.search.query import PER_PAGE, clean, search as run_query
+from app.search.query import DISTANCE_MAX, PER_PAGE, clean, search as run_query
 from app.search.schema import FACETS, TYPE_OF_KIND, TYPES
 from app.search.suggest import suggest as run_suggest
 
@@ -61,33 +65,72 @@ def run(p: dict) -> dict:
     base = current_app.config["SEARCH_INDEX_DIR"]
     types = (p["type"],) if p["type"] else ()
     out = run_query(base, p["q"], types=types, scopes=_scopes(), filters=p["filters"], sort=p["sort"],
-                    page=p["page"], near=p["near"], per_page=PER_PAGE)
-    out["hits"] = _recheck(out["hits"])
+                    page=p["page"], near=p["near"], per_page=PER_PAGE, recheck=allowed_ids)
     patterns: dict = {}
     for hit in out["hits"]:
         hit["url"] = hit_url(hit, patterns)
     out["facets"] = labels.label_facets(out["facets"])
+    out["note"] = note_text(out.get("note"))
     return out
 
 
-def _recheck(hits: list[dict]) -> list[dict]:
-    """One query per kind: drop hits the database no longer has or the user may not see."""
+def note_text(code: str | None) -> str | None:
+    """Why the results are not in the order asked for, in words for the reader."""
+    if code == "no_point":
+        return _("Sorting by distance needs a latitude and a longitude: sorted by relevance instead.")
+    if code == "not_located":
+        return _("Only centres can be sorted by distance: sorted by relevance instead.")
+    if code == "too_many":
+        return _("Too many matches to sort by distance (at most %(n)d): add words or filters. "
+                 "Sorted by relevance instead.", n=DISTANCE_MAX)
+    return code
+
+
+RECHECK_CHUNK = 5000  # ids per query
+
+
+def _among(column, ids: list[int]):
+    """``column IN ids`` as one bound value (a JSON array in SQLite, an array in PostgreSQL):
+    building and binding a thousand separate parameters cost more than the query itself."""
+    import json
+    from sqlalchemy import BigInteger, any_, bindparam, func, literal_column
+    from sqlalchemy.dialects.postgresql import ARRAY
+    import sqlite3
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "sqlite" and sqlite3.sqlite_version_info >= (3, 38):  # JSON built in from 3.38
+        values = func.json_each(bindparam("recheck_ids", json.dumps([int(i) for i in ids])))
+        return column.in_(select(literal_column("value")).select_from(values))
+    if dialect == "postgresql":
+        return column == any_(bindparam("recheck_ids", [int(i) for i in ids], type_=ARRAY(BigInteger)))
+    return column.in_([int(i) for i in ids])
+
+
+def allowed_ids(by_kind: dict[str, list[int]]) -> dict[str, set[int]]:
+    """Which of these rows exist and the current user may see now, by the same rules as the
+    pages: one query per kind (and per RECHECK_CHUNK ids). A count comes first: the index is
+    nearly always right, and one number is cheaper than a thousand rows; only when it falls
+    short are the ids read."""
+    from sqlalchemy import func
     models = documents.models()
-    by_kind: dict[str, list[int]] = {}
-    for hit in hits:
-        by_kind.setdefault(hit["kind"], []).append(int(hit["dbid"]))
     allowed: dict[str, set[int]] = {}
     for kind, ids in by_kind.items():
         model = models[kind][0]
-        query = select(model.id).where(model.id.in_(ids))
-        if TYPE_OF_KIND[kind] == "community":  # the public databases have no access rule
-            query = policy.visible(query, current_user, model)
-        if kind == "post":
-            query = query.where(model.deleted_at.is_(None))
-        if kind == "blogpost":  # drafts and deleted posts are never hits, not even for staff
-            query = query.where(model.deleted_at.is_(None), model.visibility != "private")
-        allowed[kind] = set(db.session.scalars(query))
-    return [h for h in hits if int(h["dbid"]) in allowed[h["kind"]]]
+        found: set[int] = set()
+        for at in range(0, len(ids), RECHECK_CHUNK):
+            chunk = ids[at:at + RECHECK_CHUNK]
+            where = select(model.id).where(_among(model.id, chunk))
+            if TYPE_OF_KIND[kind] == "community":  # the public databases have no access rule
+                where = policy.visible(where, current_user, model)
+            if kind == "post":  # opening posts are part of their topic's document
+                where = where.where(model.deleted_at.is_(None), model.number > 1)
+            if kind == "blogpost":  # drafts and deleted posts are never hits, not even for staff
+                where = where.where(model.deleted_at.is_(None), model.visibility != "private")
+            if db.session.scalar(select(func.count()).select_from(where.subquery())) == len(set(chunk)):
+                found.update(chunk)
+            else:
+                found.update(db.session.execute(where).scalars())
+        allowed[kind] = found
+    return allowed
 
 
 _TEXT, _NUMBER = "oncollab-ref", 987654321  # stand-ins, replaced in a URL built once per kind
@@ -101,8 +144,7 @@ def _hit_route(kind: str) -> tuple[str, dict]:
     if kind == "guideline":
         return "guidelines.show", {"guideline_id": _NUMBER}
     if kind == "group":
-        endpoint = "groups.show" if "groups.show" in current_app.view_functions else "forum.group_forum"
-        return endpoint, {"slug": _TEXT}
+        return "groups.show", {"slug": _TEXT}
     if kind == "topic":
         return "forum.topic", {"topic_id": _NUMBER}
     if kind == "event":
@@ -127,8 +169,8 @@ def hit_url(hit: dict, patterns: dict | None = None) -> str:
         url = url.replace(str(_NUMBER), str(int(hit["ref"])))
         if kind != "blogpost":
             return url
-        from app.forum.models import slugify  # the post's slug is its title's, as stored at write time
-        text = slugify(hit.get("title") or "", fallback="post")
+        text = slugify(  # the post's slug is its title's, as stored at write time
+            hit.get("title") or "", fallback="post")
     return url.replace(_TEXT, quote(str(text), safe="!$&'()*+,/:;=@"))  # werkzeug's to_url
 
 
@@ -197,15 +239,29 @@ def suggest():
     return jsonify(suggestions=items)
 
 
+def _point_or_400() -> None:
+    """sort=distance in the API needs a valid point; anything else is the caller's mistake."""
+    if request.args.get("sort") != "distance":
+        return  # lat and lon are ignored without it (the page forms send them empty)
+    if _float("lat", -90, 90) is None or _float("lon", -180, 180) is None:
+        abort(400, description=_("sort=distance needs lat (-90 to 90) and lon (-180 to 180) as numbers."))
+
+
 @bp.get("/api/search")
 def api():
+    _point_or_400()
     p = params()
     out = run(p)
-    results = [{"type": h["type"], "kind": h["kind"],
-                "id": h["ref"] if h["kind"] in ("trial", "centre", "group") else int(h["ref"]),
-                "title": h["title"], "url": h["url"], "snippet": str(h["snippet_html"])}
-               for h in out["hits"]]
+    results = []
+    for h in out["hits"]:
+        result = {"type": h["type"], "kind": h["kind"],
+                  "id": h["ref"] if h["kind"] in ("trial", "centre", "group") else int(h["ref"]),
+                  "title": h["title"], "url": h["url"], "snippet": str(h["snippet_html"])}
+        if "distance_km" in h:
+            result["distance_km"] = h["distance_km"]
+        results.append(result)
     facets = {name: [{"value": v, "label": label, "count": c} for v, label, c in values]
               for name, values in out["facets"].items()}
-    return jsonify(total=out["total"], page=p["page"], per_page=PER_PAGE, results=results,
-                   facets=facets, suggestion=out["suggestion"])
+    return jsonify(total=out["total"], total_exact=out["total_exact"], page=p["page"], per_page=PER_PAGE,
+                   results=results, facets=facets, suggestion=out["suggestion"], sort=out["sort"],
+                   note=out["note"])
