@@ -1,23 +1,38 @@
 """A fresh app per test: temp database (SQLite file, or PostgreSQL with ONCOLLAB_TEST_DB=postgresql),
-temp search index, upload and outbox directories, real commits so hooks run."""
+temp search index, upload and outbox directories, real commits so hooks run.
+
+Fixtures and the making of apps and databases live here; objects and the plain helpers every test
+shares (signed-in clients, CSRF tokens, reading rows back) live in tests/factories.py."""
 import contextlib
-import email
-import email.policy
 import os
-import re
 import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
 from config import TestConfig
 
 PG_ADMIN_URL = os.environ.get("ONCOLLAB_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1/postgres")
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
+
+@contextlib.contextmanager
+def fresh_pg_database(name: str, *, fast: bool = False):
+    """A throw-away PostgreSQL database called ``name``, created here and dropped afterwards; yields its URL."""
+    from sqlalchemy import create_engine
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        if fast:  # a throw-away database need not wait for the disk on every commit
+            conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit TO off'))
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -26,18 +41,8 @@ def pg_database():
     if os.environ.get("ONCOLLAB_TEST_DB") != "postgresql":
         yield None
         return
-    from sqlalchemy import create_engine
-    name = f"oncollab_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-        # A throw-away database need not wait for the disk on every commit.
-        conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit TO off'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_pg_database(f"oncollab_test_{uuid.uuid4().hex[:10]}", fast=True) as url:
+        yield url
 
 
 _pg_schema_ready = set()
@@ -113,66 +118,21 @@ def client(app):
     return app.test_client()
 
 
-def csrf_from(html: str) -> str:
-    match = CSRF_RE.search(html)
-    assert match, "page has no CSRF token"
-    return match.group(1)
+@pytest.fixture
+def live(app):
+    """The app served by a real threaded server on 127.0.0.1; ``live.connect(user_id)`` opens a
+    python-socketio client carrying that user's session cookie (anonymous for None), closed at the end."""
+    from tests.test_realtime_support import Client, LiveApp, session_cookie
+    server = LiveApp(app)
+    clients = []
 
+    def connect(user=None, **kwargs):
+        client = Client(server.url, session_cookie(app, user) if user is not None else None, **kwargs)
+        clients.append(client)
+        return client
 
-def get_csrf(client, url: str = "/") -> str:
-    """A valid token for this client's session, taken from a real page like a browser would."""
-    response = client.get(url)
-    return csrf_from(response.get_data(as_text=True))
-
-
-def submit(client, form_url: str, data: dict, post_url: str | None = None, **kwargs):
-    """GET a form page, then POST it with its CSRF token, like a person filling the form."""
-    token = get_csrf(client, form_url)
-    return client.post(post_url or form_url, data={**data, "csrf_token": token}, **kwargs)
-
-
-def login_as(client, user):
-    """Sign a test client in through a real server-side session row (fast, no form)."""
-    from app.accounts.models import UserSession
-    with client.application.app_context():
-        row = UserSession(user_id=user.id, user_agent="pytest")
-        db.session.add(row)
-        db.session.commit()
-        token = row.token
-    with client.session_transaction() as session:
-        session["_user_id"] = token
-        session["_fresh"] = True
-    return client
-
-
-def outbox(app) -> list[email.message.EmailMessage]:
-    """Mail the app sent, oldest first, parsed."""
-    folder = Path(app.config["OUTBOX_DIR"])
-    if not folder.exists():
-        return []
-    messages = []
-    for path in sorted(folder.glob("*.eml")):
-        messages.append(email.message_from_bytes(path.read_bytes(), policy=email.policy.default))
-    return messages
-
-
-def links_in(message, path_prefix: str) -> list[str]:
-    body = message.get_body(preferencelist=("plain",)).get_content()
-    return re.findall(r"https?://[^\s]+(" + re.escape(path_prefix) + r"[^\s]*)", body)
-
-
-@contextlib.contextmanager
-def statements(app):
-    """Every SQL statement the app runs inside the block (query-count tests)."""
-    with app.app_context():
-        engine = db.engine
-    seen = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    server.connect = connect
+    yield server
+    for client in clients:
+        client.close()
+    server.stop()

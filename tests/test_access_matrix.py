@@ -13,6 +13,10 @@
   fails here.
 * Events and blog posts inside a group are covered exactly like the group's forum: their pages,
   .ics files, lists, feeds and forms are channels of the table and of the marker sweep.
+* ``JOINS`` is the Socket.IO column: a real python-socketio client per role, signed in with a real
+  session cookie against the same world served live, asks to join the topic's room and the
+  group's chat room; the answer (joined, or refused "not_found" / "login") must agree with the
+  table's topic page and live page, and a join carries the content while a refusal carries none.
 """
 import re
 import uuid
@@ -21,8 +25,9 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from tests.conftest import build_app, release_app, get_csrf, login_as, outbox, submit
-from tests.factories import add_member, make_blog_post, make_event, make_group, make_reply, make_topic, make_user
+from tests.conftest import build_app, release_app
+from tests.factories import (add_member, get_csrf, login_as, make_blog_post, make_event, make_group, make_reply,
+                             make_topic, make_user, outbox, submit, text)
 
 ROLES = ("visitor", "outsider", "requester", "member", "group_mod", "banned", "site_mod", "admin")
 KINDS = ("open", "closed", "secret")
@@ -261,9 +266,28 @@ LISTED = {
 }
 LIST_URLS = {"directory": "/groups", "api_directory": "/api/groups", "profile": "/people/{peer}"}
 
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
+# Socket.IO joins (DESIGN 3 and 5: can_view before join_room): room -> (event, its argument, the
+# world's key for the object). Answers: "joined", or the refusal's code.
+SOCKET_ROOMS = {"topic_room": ("join_topic", "topic", "topic"), "chat_room": ("join_chat", "group", "id")}
+J, NF, LOGIN = "joined", "not_found", "login"
+#        visitor outsider requester member group_mod banned site_mod admin
+JOIN_OPEN = row(J, J, J, J, J, J, J, J)
+JOIN_PRIVATE = row(NF, NF, NF, J, J, NF, J, J)
+# The chat room needs an account (visitors read an open group's chat over HTTP, without live
+# updates); "login" is answered before the group is looked up, so it tells nothing about it.
+CHAT_OPEN = row(LOGIN, J, J, J, J, J, J, J)
+CHAT_PRIVATE = row(LOGIN, NF, NF, J, J, NF, J, J)
+JOINS = {
+    ("topic_room", "open"): JOIN_OPEN,
+    ("topic_room", "closed"): JOIN_PRIVATE,
+    ("topic_room", "secret"): JOIN_PRIVATE,
+    ("chat_room", "open"): CHAT_OPEN,
+    ("chat_room", "closed"): CHAT_PRIVATE,
+    ("chat_room", "secret"): CHAT_PRIVATE,
+}
+# The HTTP channel each room must agree with, and what a join's catch-up must carry.
+JOIN_PAGES = {"topic_room": "topic", "chat_room": "live"}
+JOIN_SHOWS = {"topic_room": "reply", "chat_room": "live"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -331,8 +355,11 @@ def url_of(template: str, world: dict, kind: str) -> str:
 @pytest.fixture(scope="module")
 def _module_world(tmp_path_factory, pg_database):
     app = build_app(tmp_path_factory.mktemp("matrix"), pg_database)
-    holder = {"app": app, "world": None}
+    holder = {"app": app, "world": None, "live": None, "sockets": None, "sockets_for": None}
     yield holder
+    _close_sockets(holder)
+    if holder["live"] is not None:
+        holder["live"].stop()
     release_app(app, pg_database)
 
 
@@ -353,6 +380,38 @@ def world(_module_world):
     return app, current
 
 
+def _close_sockets(holder) -> None:
+    for client in (holder["sockets"] or {}).values():
+        client.close()
+    holder["sockets"] = None
+
+
+@pytest.fixture
+def sockets(world, _module_world):
+    """One live socket per role into the shared world, connected once (again if the world was rebuilt).
+
+    Flask-SocketIO has one SocketIO object per process, and it dispatches every event through the
+    server of the app built last (tests build many); while these cells run it is pointed back at
+    the server of the world's app, so the live sockets reach the app that holds the world."""
+    from app.extensions import socketio
+    from tests.test_realtime_support import Client, LiveApp, session_cookie
+    app, w = world
+    previous = socketio.server
+    socketio.server = app.extensions["oncollab.socketio"]
+    try:
+        if _module_world["live"] is None:
+            _module_world["live"] = LiveApp(app)
+        if _module_world["sockets"] is None or _module_world["sockets_for"] is not w:
+            _close_sockets(_module_world)
+            url = _module_world["live"].url
+            _module_world["sockets"] = {role: Client(url, None if role == "visitor" else
+                                                     session_cookie(app, w["users"][role])) for role in ROLES}
+            _module_world["sockets_for"] = w
+        yield _module_world["sockets"]
+    finally:
+        socketio.server = previous
+
+
 CELLS = [(channel, kind, role) for (channel, kind), expected in EXPECTED.items() for role in ROLES]
 
 
@@ -361,6 +420,28 @@ def test_the_table_is_complete():
     assert {(c, k) for c in CHANNELS for k in KINDS} == set(EXPECTED)
     assert all(set(v) == set(ROLES) for v in EXPECTED.values())
     assert {(c, k) for c in LIST_URLS for k in KINDS} == set(LISTED)
+    assert {(c, k) for c in SOCKET_ROOMS for k in KINDS} == set(JOINS)
+    assert all(set(v) == set(ROLES) for v in JOINS.values())
+
+
+def test_every_url_of_the_table_routes(app):
+    """A channel whose URL no longer routes would answer 404 and pass every "hidden" cell: it is
+    an error naming the URL instead (the matrix must follow a renamed or removed route)."""
+    world = {"slug": "a-group", "topic": 1, "opening": 2, "reply": 3, "seq": 1, "event": 1, "blog": 1,
+             "blog_slug": "a-post", "peer": 1}
+    routed(app, [template.format(**world) for template in {**CHANNELS, **LIST_URLS}.values()])
+
+
+def test_socket_joins_agree_with_the_pages():
+    """The socket column says what the topic page and the live page say: joined where the page
+    answers 200 (the chat room asks for an account first), refused where it answers 404."""
+    for (room, kind), answers in JOINS.items():
+        page = EXPECTED[(JOIN_PAGES[room], kind)]
+        for role, answer in answers.items():
+            if room == "chat_room" and role == "visitor":
+                assert answer == LOGIN, (room, kind, role)
+            else:
+                assert answer == {200: J, 404: NF}[page[role]], (room, kind, role, page[role])
 
 
 @pytest.mark.parametrize("channel,kind,role", CELLS, ids=["-".join(c) for c in CELLS])
@@ -384,6 +465,28 @@ def test_channel_status(world, channel, kind, role):
         assert location.endswith(f"/blog/{w['groups'][kind]['blog']}-{w['groups'][kind]['blog_slug']}"), location
     if expected == 200 and channel in SHOWS:
         assert secrets[SHOWS[channel]] in text(response), f"{role} GET {url}: 200 without the {SHOWS[channel]} itself"
+
+
+JOIN_CELLS = [(room, kind, role) for (room, kind) in JOINS for role in ROLES]
+
+
+@pytest.mark.parametrize("room,kind,role", JOIN_CELLS, ids=["-".join(c) for c in JOIN_CELLS])
+def test_socket_join(world, sockets, room, kind, role):
+    app, w = world
+    event, argument, key = SOCKET_ROOMS[room]
+    target = w["groups"][kind][key]
+    answer = sockets[role].call(event, {argument: target})
+    expected = JOINS[(room, kind)][role]
+    got = J if answer.get("ok") else answer.get("code")
+    assert got == expected, f"{role} {event} {target} ({kind} group): {answer}, expected {expected}"
+    secrets = secrets_of(w, kind)
+    if expected == J:
+        # The catch-up a join answers with is the room's content itself.
+        assert secrets[JOIN_SHOWS[room]] in str(answer), f"{role} joined {room} without its content: {answer}"
+        sockets[role].call(event.replace("join_", "leave_"), {argument: target})
+    else:
+        for secret in secrets.values():
+            assert secret not in str(answer), f"{role}: refused {event} shows {secret!r}"
 
 
 LIST_CELLS = [(channel, kind, role) for (channel, kind) in LISTED for role in ROLES]
@@ -450,17 +553,20 @@ SITE_WIDE = ["/", "/forum", "/groups", "/api/groups", "/api/categories", "/notif
              "/events", "/events/calendar.ics", "/blog", "/blog/feed.atom"]
 
 
-def _existing(app, urls: list[str]) -> list[str]:
-    """Only URLs the app routes (features land in parallel; app.url_map is the truth)."""
+def routed(app, urls: list[str]) -> list[str]:
+    """The URLs, each checked against app.url_map: a URL of the matrix that no longer routes (a
+    route renamed or removed) is a test error naming it, never a channel quietly dropped from
+    the sweep."""
+    from werkzeug.exceptions import HTTPException
     adapter = app.url_map.bind("localhost")
-    kept = []
+    dead = []
     for url in urls:
         try:
             adapter.match(url.split("?")[0], method="GET")
-        except Exception:
-            continue
-        kept.append(url)
-    return kept
+        except HTTPException as error:  # NotFound, MethodNotAllowed, RequestRedirect
+            dead.append(f"{url} ({type(error).__name__})")
+    assert not dead, "URLs in the access matrix that do not route (update the matrix):\n" + "\n".join(dead)
+    return urls
 
 
 def _sweep(client, urls: list[str], secrets: list[str]) -> list[str]:
@@ -480,14 +586,12 @@ def _sweep(client, urls: list[str], secrets: list[str]) -> list[str]:
 def _search_hits(client, app, word: str) -> list[str]:
     """What search admits to about ``word``: result count, titles, suggestions."""
     seen = []
-    if _existing(app, ["/api/search"]):
-        data = client.get(f"/api/search?q={word}").get_json()
-        if data["total"]:
-            seen.append(f"/api/search total={data['total']} {[r['title'] for r in data['results']]}")
-    if _existing(app, ["/search/suggest"]):
-        data = client.get(f"/search/suggest?q={word[:6]}").get_json()
-        if word in str(data):
-            seen.append(f"/search/suggest offers {word}: {data}")
+    data = client.get(f"/api/search?q={word}").get_json()
+    if data["total"]:
+        seen.append(f"/api/search total={data['total']} {[r['title'] for r in data['results']]}")
+    data = client.get(f"/search/suggest?q={word[:6]}").get_json()
+    if word in str(data):
+        seen.append(f"/search/suggest offers {word}: {data}")
     return seen
 
 
@@ -539,7 +643,7 @@ def test_marker_never_reaches_non_members_and_removal_takes_effect_at_once(app):
     site = [u.format(word=word, prefix=word[:6]) for u in SITE_WIDE]
     profiles = [f"/people/{ids[n]}" for n in ("owner", "member", "requester", "banned")] + \
                [f"/people/{ids[n]}/blog{feed}" for n in ("owner", "member") for feed in ("", "/feed.atom")]
-    everything = _existing(app, channel_urls("closed") + channel_urls("secret") + site + profiles)
+    everything = routed(app, channel_urls("closed") + channel_urls("secret") + site + profiles)
     assert len(everything) >= len(CHANNELS) * 2 + len(profiles) + 7, everything
 
     clients = {"visitor": app.test_client()}
@@ -574,8 +678,7 @@ def test_marker_never_reaches_non_members_and_removal_takes_effect_at_once(app):
         response = member.get(url)
         assert response.status_code == 200 and closed_marker in text(response), f"member does not see the marker at {url}"
     assert secret_name in text(member.get("/groups")) and secret_name in text(member.get(f"/people/{ids['member']}"))
-    if _existing(app, ["/api/search"]):
-        assert member.get(f"/api/search?q={word}").get_json()["total"] >= 1, "search does not find what a member may read"
+    assert member.get(f"/api/search?q={word}").get_json()["total"] >= 1, "search does not find what a member may read"
 
     # The owner removes the member through the members page form (real CSRF token).
     slug = closed_world["slug"]
@@ -594,7 +697,7 @@ def test_marker_never_reaches_non_members_and_removal_takes_effect_at_once(app):
     wrong = {url: code for url in inside if (code := member.get(url).status_code) != 404}
     assert not wrong, f"the removed member still gets in: {wrong}"
     assert member.get(f"/groups/{slug}").status_code == 200  # the closed landing page stays public
-    leaks = _sweep(member, _existing(app, channel_urls("closed") + site + profiles), [closed_marker])
+    leaks = _sweep(member, routed(app, channel_urls("closed") + site + profiles), [closed_marker])
     assert not leaks, "Leaks to the removed member:\n" + "\n".join(leaks)
     # E-mail (anchor 14, DESIGN 3): messages about closed content carry a link, never the text.
     for message in outbox(app):
@@ -913,7 +1016,7 @@ def test_taken_down_text_leaves_no_trace_on_any_channel(app):
     with app.app_context():
         from app.accounts.models import User
         outsider_client = login_as(app.test_client(), db.session.get(User, ids["outsider"]))
-    urls = _existing(app, [
+    urls = routed(app, [
         "/", "/forum", "/groups", "/api/groups", f"/t/{ids['topic']}", f"/api/topics/{ids['topic']}",
         f"/api/posts/{ids['first']}", f"/api/posts/{ids['second']}", f"/p/{ids['first']}", f"/t/{ids['doomed']}",
         f"/api/topics/{ids['doomed']}", f"/t/{ids['topic']}/feed.atom", f"/groups/{ids['slug']}/forum/feed.atom",
@@ -927,5 +1030,4 @@ def test_taken_down_text_leaves_no_trace_on_any_channel(app):
     assert not failures, "Taken-down text still shows:\n" + "\n".join(failures)
     # The control: what is still there is found (so the sweep above can fail).
     assert control in text(outsider_client.get(f"/t/{ids['topic']}"))
-    if _existing(app, ["/api/search"]):
-        assert outsider_client.get(f"/api/search?q={control}").get_json()["total"] >= 1
+    assert outsider_client.get(f"/api/search?q={control}").get_json()["total"] >= 1

@@ -12,10 +12,10 @@ from itsdangerous.timed import TimestampSigner
 from sqlalchemy import func, select
 
 from app.accounts import tokens
-from app.accounts.models import User, UserSession
+from app.accounts.models import User
 from app.extensions import db
-from tests.conftest import csrf_from, get_csrf, links_in, login_as, outbox, submit
-from tests.factories import PASSWORD, make_user
+from tests.factories import (PASSWORD, csrf_from, get_csrf, is_signed_in, links_in, login, login_as, make_user, outbox,
+                             session_count, submit, text)
 
 NEW_PASSWORD = "a brand new passphrase for oncollab"
 
@@ -38,28 +38,11 @@ def by_email(app, email):
         return db.session.scalar(select(User).where(User.email == email))
 
 
-def session_count(app, user_id) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(UserSession).where(UserSession.user_id == user_id))
-
-
 def register(client, **overrides):
     data = {"display_name": "Ana Novak", "email": "ana@example.org", "password": PASSWORD, "confirm": PASSWORD,
             "role": "patient", "country": "SI", "language": "en", "consent": "y"}
     data.update(overrides)
     return submit(client, "/register", {k: v for k, v in data.items() if v is not None})
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def is_signed_in(client) -> bool:
-    return client.get("/settings").status_code == 200
-
-
-def login(client, email, password=PASSWORD, **extra):
-    return submit(client, "/login", {"email": email, "password": password, **extra})
 
 
 def mail_to(app, address):

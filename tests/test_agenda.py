@@ -11,9 +11,7 @@ from sqlalchemy import func, select
 from app.agenda.models import Event, EventRsvp
 from app.extensions import db
 from app.models_base import utcnow
-from tests.conftest import submit
-from tests.factories import make_event
-from tests.test_forum_support import _here, a_group, browser, member, person, post, staff, text
+from tests.factories import a_group, browser, here, make_event, member, person, post, staff, submit, text
 
 FUTURE = (utcnow() + timedelta(days=400)).date()
 DAY = FUTURE.isoformat()
@@ -31,8 +29,8 @@ def event_form(**overrides) -> dict:
 
 def an_event(app, organiser=None, **kwargs):
     with app.app_context():
-        kwargs = {k: _here(v) if k in ("group", "centre") else v for k, v in kwargs.items()}
-        event = make_event(_here(organiser), **kwargs)
+        kwargs = {k: here(v) if k in ("group", "centre") else v for k, v in kwargs.items()}
+        event = make_event(here(organiser), **kwargs)
         db.session.refresh(event)
         return event
 
@@ -379,7 +377,7 @@ def test_group_kind_change_restamps_event_scope(app):
     event = an_event(app, owner, group=group, title="Wombatology evening")
     visitor = browser(app)
     assert visitor.get("/api/search?q=wombatology&type=community").get_json()["total"] == 1
-    from tests.test_groups_support import group_form
+    from tests.factories import group_form
     response = submit(browser(app, owner), f"/groups/{group.slug}/edit", group_form(name="Changing group", kind="closed"))
     assert response.status_code in (302, 303)
     # The index total counts documents by scope before the database re-check: re-stamped, it is 0.
@@ -395,7 +393,7 @@ def test_deleting_a_group_takes_its_events_along(app):
     with app.app_context():
         from app.groups.models import Group
         from app.groups.services import delete_group
-        delete_group(db.session.get(Group, group.id), _here(owner))
+        delete_group(db.session.get(Group, group.id), here(owner))
     assert load(app, event.id) is None
     assert browser(app).get("/api/search?q=platypusology&type=community").get_json()["total"] == 0
 

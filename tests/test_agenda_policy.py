@@ -2,13 +2,12 @@
 can_view == row in visible() == scope in scopes_for (staff aside), and the rule itself is the one
 the design states (public, members, and group events exactly like the group's forum)."""
 import pytest
-from flask_login import AnonymousUserMixin
 from sqlalchemy import select
 
 from app import policy
 from app.agenda.models import Event
 from app.extensions import db
-from tests.factories import add_member, make_event, make_group, make_user
+from tests.factories import make_event, make_group, make_user, make_viewers
 
 VIEWERS = ("anon", "outsider", "unconfirmed", "pending", "member", "group_moderator", "banned",
            "site_moderator", "admin")
@@ -18,13 +17,7 @@ VIEWERS = ("anon", "outsider", "unconfirmed", "pending", "member", "group_modera
 def world(ctx):
     owner = make_user()
     groups = {kind: make_group(owner, kind=kind, name=f"{kind} group") for kind in ("open", "closed", "secret")}
-    viewers = {"anon": AnonymousUserMixin(), "outsider": make_user(), "unconfirmed": make_user(confirmed=False),
-               "site_moderator": make_user(site_role="moderator"), "admin": make_user(site_role="admin")}
-    for name, state, role in (("pending", "pending", "member"), ("member", "member", "member"),
-                              ("group_moderator", "member", "moderator"), ("banned", "banned", "member")):
-        viewers[name] = make_user()
-        for group in groups.values():
-            add_member(group, viewers[name], state=state, role=role)
+    viewers = make_viewers(groups.values())
     events = {"public": make_event(owner, visibility="public"), "members": make_event(owner, visibility="members")}
     for kind, group in groups.items():
         events[kind] = make_event(owner, group=group)

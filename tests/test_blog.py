@@ -4,7 +4,6 @@ group blog, feeds, search pages and API); IDOR; search follows publish, edit, un
 delete at once; naughty strings and XSS payloads come back escaped."""
 import json
 import re
-from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -12,13 +11,9 @@ from markupsafe import escape
 
 from app.blog.models import BlogPost
 from app.extensions import db
-from tests.conftest import statements, submit
-from tests.factories import make_blog_post
-from tests.test_forum_support import _here, a_group, browser, count, fetch, member, person, staff, text
+from tests.factories import (BLNS, POLYGLOTS, a_group, browser, count, fetch, here, make_blog_post, member, person,
+                             staff, statements, submit, text)
 
-DATA = Path(__file__).parent / "data"
-NAUGHTY = json.loads((DATA / "blns.json").read_text(encoding="utf-8"))
-POLYGLOTS = [line for line in (DATA / "xss_polyglots_patt.txt").read_text(encoding="utf-8").split("\n") if line]
 SCRIPT_TAG = re.compile(r"<script\b[^>]*>?", re.I)
 OUR_SCRIPT = re.compile(r'<script src="/[a-z_-]+/[\w./-]+" defer>')
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -30,8 +25,8 @@ SEEK = "flumadiddle"  # a word every matrix post shares, so the query echoed on 
 def a_blog(app, author=None, **kwargs):
     with app.app_context():
         if kwargs.get("group") is not None:
-            kwargs["group"] = _here(kwargs["group"])
-        post = make_blog_post(_here(author), **kwargs)
+            kwargs["group"] = here(kwargs["group"])
+        post = make_blog_post(here(author), **kwargs)
         db.session.refresh(post)
         return post
 
@@ -206,7 +201,7 @@ def test_who_may_write_at_all(app):
     group = a_group(app, owner, kind="open")
     with app.app_context():
         from app.groups.services import set_archived
-        set_archived(_here(group), _here(owner), True)
+        set_archived(here(group), here(owner), True)
     assert browser(app, owner).get(f"/blog/new?group={group.slug}").status_code == 403
     assert count(app, BlogPost) == 0
 
@@ -295,7 +290,7 @@ def test_every_channel_agrees_with_the_policy(app, matrix, who):
 
 
 def test_group_kind_change_moves_its_blog_posts_at_once(app):
-    from tests.test_groups_support import group_form
+    from tests.factories import group_form
     owner = person(app)
     group = a_group(app, owner, kind="open", name="Was open")
     post = a_blog(app, owner, group=group, title="Open words", body=f"{SEEK} here")
@@ -318,7 +313,7 @@ def test_deleting_a_group_takes_its_blog_with_it(app):
     assert api_hits(browser(app), SEEK)["total"] == 1
     with app.app_context():
         from app.groups.services import delete_group
-        delete_group(_here(group), _here(owner))
+        delete_group(here(group), here(owner))
     assert fetch(app, BlogPost, post.id) is None
     assert api_hits(browser(app, staff(app)), SEEK)["total"] == 0
 
@@ -399,7 +394,7 @@ def test_xss_in_title_and_body_comes_back_escaped(app):
 def test_naughty_strings_round_trip_escaped(app):
     client = browser(app, person(app))
     statuses = set()
-    for payload in POLYGLOTS + NAUGHTY[:80]:
+    for payload in POLYGLOTS + BLNS[:80]:
         response = submit(client, "/blog/new", {"title": payload[:200], "body": payload, "visibility": "public"})
         statuses.add(response.status_code)
         assert response.status_code in (303, 400), payload
@@ -410,7 +405,7 @@ def test_naughty_strings_round_trip_escaped(app):
             html = text(page)
             assert str(escape(post.title)) in html and foreign_scripts(html) == [], payload
     assert statuses == {303, 400}  # whitespace-only strings are refused, the rest are kept
-    chunks = [NAUGHTY[i:i + 60] for i in range(0, len(NAUGHTY), 60)]
+    chunks = [BLNS[i:i + 60] for i in range(0, len(BLNS), 60)]
     for chunk in chunks:
         body = "\n".join(chunk)
         assert submit(client, "/blog/new", {"title": "Naughty", "body": body, "visibility": "public"}).status_code == 303

@@ -2,7 +2,6 @@
 can_view == row in visible() == scope in scopes_for (staff aside) == hit in the search index
 (for published posts; drafts and deleted posts are never indexed). Then the write rules."""
 import pytest
-from flask_login import AnonymousUserMixin
 from sqlalchemy import select
 
 from app import policy
@@ -10,7 +9,7 @@ from app.blog import services
 from app.blog.models import BlogPost
 from app.extensions import db
 from app.search.query import search
-from tests.factories import add_member, make_blog_post, make_group, make_user
+from tests.factories import add_member, make_blog_post, make_group, make_user, make_viewers
 
 VIEWERS = ("anon", "outsider", "unconfirmed", "pending", "member", "group_moderator", "banned", "author",
            "site_moderator", "admin")
@@ -22,13 +21,7 @@ def world(ctx):
     owner = make_user()
     groups = {kind: make_group(owner, kind=kind, name=f"{kind} group") for kind in ("open", "closed", "secret")}
     author = make_user()
-    viewers = {"anon": AnonymousUserMixin(), "outsider": make_user(), "unconfirmed": make_user(confirmed=False),
-               "author": author, "site_moderator": make_user(site_role="moderator"), "admin": make_user(site_role="admin")}
-    for name, state, role in (("pending", "pending", "member"), ("member", "member", "member"),
-                              ("group_moderator", "member", "moderator"), ("banned", "banned", "member")):
-        viewers[name] = make_user()
-        for group in groups.values():
-            add_member(group, viewers[name], state=state, role=role)
+    viewers = {**make_viewers(groups.values()), "author": author}
     for group in groups.values():
         add_member(group, author)
     posts = {}

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.chat.models import ChatMention, ChatMessage
 from app.extensions import db
-from tests.test_forum_support import a_group, browser, count, fetch, member, person, post, staff, text
+from tests.factories import a_group, browser, count, fetch, member, person, post, staff, text
 
 
 def say(app, group, author, body):

@@ -1,15 +1,15 @@
 """The operator's view: health check, command line, demo data and migrations."""
-import contextlib
 import json
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, select
 
 from app import create_app
 from app.extensions import db
 from config import TestConfig
+from tests.conftest import fresh_pg_database
 
 
 def test_healthz_reports_each_dependency(client):
@@ -78,24 +78,9 @@ def test_migrations_match_the_models(tmp_path, pg_database):
     """`flask db upgrade` builds exactly the schema the models describe (no missing migration),
     on SQLite, and on a fresh PostgreSQL database in the PostgreSQL pass."""
     if pg_database:
-        with _fresh_pg_database(pg_database + "_migrations") as url:
+        with fresh_pg_database(pg_database.rsplit("/", 1)[1] + "_migrations") as url:
             _assert_upgrade_matches_models(tmp_path, url)
     _assert_upgrade_matches_models(tmp_path, f"sqlite:///{tmp_path / 'migrated.db'}")
-
-
-@contextlib.contextmanager
-def _fresh_pg_database(url: str):
-    from tests.conftest import PG_ADMIN_URL
-    name = url.rsplit("/", 1)[1]
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _assert_upgrade_matches_models(tmp_path, url: str):

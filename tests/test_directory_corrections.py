@@ -1,8 +1,6 @@
 """Centre staff propose corrections on the centre page; site moderators approve (applied) or
 reject them. Everyone else gets 403; bad input is answered next to the field; naughty strings are
 stored and shown back escaped."""
-import json
-from pathlib import Path
 
 from markupsafe import escape
 from sqlalchemy import func, select
@@ -10,11 +8,9 @@ from sqlalchemy import func, select
 from app.directory.models import Centre, CentreCorrection
 from app.extensions import db
 from app.policy import visible
-from tests.conftest import csrf_from
-from tests.test_import_support import browser, person, post, text
+from tests.factories import BLNS, browser, csrf_from, person, post, text
 
 URL = "/centres/gustave-roussy-villejuif"
-BLNS = json.loads((Path(__file__).parent / "data" / "blns.json").read_text(encoding="utf-8"))
 
 
 def _centre(app):

@@ -7,7 +7,8 @@ from sqlalchemy import select
 from app.directory import mapsvg, matching
 from app.directory.models import Centre, CentreNetwork
 from app.extensions import db
-from tests.test_import_support import browser, load_all, person, statements, text
+from tests.factories import browser, person, statements, text
+from tests.test_import_support import load_all
 
 
 def test_centre_page_lists_its_trials_open_ones_first_and_draws_a_map(app):

@@ -1,13 +1,11 @@
 """Atom feeds: well-formed and escaped, public for public places, 404 for closed and secret ones
 unless the requester is a member (the policy is asked at fetch time)."""
-import json
-from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from tests.test_forum_support import a_category, a_group, a_reply, a_topic, browser, member, person, post
+from tests.factories import BLNS, a_category, a_group, a_reply, a_topic, browser, member, person, post
+
 
 ATOM = "{http://www.w3.org/2005/Atom}"
-DATA = Path(__file__).parent / "data"
 
 
 def _parse(response):
@@ -32,7 +30,7 @@ def test_category_feed_lists_topics_with_escaped_html(app):
 
 
 def test_topic_feed_and_naughty_strings_stay_well_formed(app):
-    naughty = json.loads((DATA / "blns.json").read_text(encoding="utf-8"))
+    naughty = BLNS
     topic = a_topic(app, title="Feed test", body="Start")
     chunks = range(0, len(naughty), 40)
     for chunk in chunks:

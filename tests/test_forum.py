@@ -8,8 +8,8 @@ from app.accounts.models import User
 from app.extensions import db
 from app.forum.models import Category, Post, PostRevision, Topic, TopicRead
 from app.models_base import utcnow
-from tests.test_forum_support import (a_category, a_group, a_reply, a_topic, api, browser, count, fetch, member, person,
-                                      post, staff, text)
+from tests.factories import (a_category, a_group, a_reply, a_topic, api, browser, count, fetch, member, person, post,
+                             staff, text)
 
 
 # --- categories ---------------------------------------------------------------------------------

@@ -1,8 +1,7 @@
 """The forum's JSON API: reads follow the policy, writes need a session and the CSRF header,
 use the same services as the forms, and explain refusals as JSON."""
 from app.forum.models import Post, Topic
-from tests.test_forum_support import (a_category, a_group, a_reply, a_topic, api, browser, count, fetch, member, person,
-                                      staff)
+from tests.factories import a_category, a_group, a_reply, a_topic, api, browser, count, fetch, member, person, staff
 
 
 def test_read_endpoints(app):

@@ -1,8 +1,8 @@
 """Pin, lock, move and delete topics: site staff for categories, group moderators for their
 group's forum; moving private content elsewhere needs an explicit confirmation."""
 from app.forum.models import Post, Topic
-from tests.test_forum_support import (a_category, a_group, a_reply, a_topic, browser, count, fetch, member, person,
-                                      post, staff, text)
+from tests.factories import (a_category, a_group, a_reply, a_topic, browser, count, fetch, member, person, post, staff,
+                             text)
 
 
 def test_site_moderator_pins_and_locks_a_category_topic(app):

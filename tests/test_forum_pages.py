@@ -9,7 +9,7 @@ from app.accounts.models import User
 from app.extensions import db
 from app.forum.models import Post, Topic
 from app.models_base import utcnow
-from tests.test_forum_support import a_group, a_topic, browser, member, person, statements, text
+from tests.factories import a_group, a_topic, browser, member, person, statements, text
 
 WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE)", re.I)
 
@@ -82,7 +82,7 @@ def test_pages_are_cut_by_number(app):
 def test_topic_lists_and_api_do_not_grow_either(app):
     authors = _authors(app)
     viewer = browser(app, person(app))
-    from tests.test_forum_support import a_category
+    from tests.factories import a_category
     few, many = a_category(app), a_category(app)
     for _ in range(3):
         a_topic(app, authors[0], category=few)

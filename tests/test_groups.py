@@ -5,9 +5,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.groups.models import Group, GroupTag, Membership
-from tests.conftest import submit
-from tests.test_groups_support import (a_group, browser, count, group_form, member, person, post, staff,
-                                       state_of, text, without_tokens)
+from tests.factories import (a_group, browser, count, group_form, member, person, post, staff, state_of, submit, text,
+                             without_tokens)
 
 
 def _group(app, slug):

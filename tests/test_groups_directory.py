@@ -3,7 +3,7 @@ secret group for people outside it (nor a closed group's size)."""
 import html
 import re
 
-from tests.test_groups_support import a_group, browser, member, person, staff, text
+from tests.factories import a_group, browser, member, person, staff, text
 
 
 def _names(page: str) -> set[str]:

@@ -7,9 +7,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.groups.models import Invitation, MembershipLog
 from app.models_base import utcnow
-from tests.conftest import links_in, outbox, submit
-from tests.test_groups_support import (a_group, browser, count, member, person, post, staff, state_of, text,
-                                       without_tokens)
+from tests.factories import (a_group, browser, count, links_in, member, outbox, person, post, staff, state_of, submit,
+                             text, without_tokens)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,21 +1,13 @@
 """The Big List of Naughty Strings as a group's name, description, tags and a join request's
 message: stored exactly, shown back escaped, never a 500."""
-import json
-from pathlib import Path
 
-import pytest
 from markupsafe import escape
 from sqlalchemy import select
 
 from app.extensions import db
 from app.groups.models import Group, Membership
 from app.groups.services import GroupError, normalise_tags
-from tests.test_groups_support import a_group, browser, group_form, person, post, text
-
-BLNS_PATH = Path(__file__).parent / "data" / "blns.json"
-if not BLNS_PATH.exists():
-    pytest.skip("tests/data/blns.json is not there yet", allow_module_level=True)
-BLNS = json.loads(BLNS_PATH.read_text(encoding="utf-8"))
+from tests.factories import BLNS, a_group, browser, group_form, person, post, text
 
 
 def _shown(value: str, page: str) -> bool:
@@ -83,7 +75,7 @@ def test_naughty_strings_as_invitation_targets_and_reasons(app):
     for s in BLNS:
         response = post(client, f"/groups/{group.slug}/invite", {"who": s})
         assert response.status_code in (303, 400), (s, response.status_code)
-    from tests.test_groups_support import member
+    from tests.factories import member
     for s in BLNS[:150]:
         member(app, group, target)
         response = post(client, f"/groups/{group.slug}/members/{target.id}/remove", {"reason": s})

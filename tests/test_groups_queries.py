@@ -1,13 +1,7 @@
 """The directory, the landing page and the member list run the same number of SQL statements
 for 5 groups or members as for 50 (DESIGN section 11: no N+1, decide access once per page)."""
-
-
 from app.extensions import db
-from tests.conftest import statements
-from tests.factories import add_member, make_group, make_user
-from tests.test_groups_support import browser, person, staff
-
-
+from tests.factories import add_member, browser, make_group, make_user, person, staff, statements
 
 
 def _grow_groups(app, owner, n, start):

@@ -1,6 +1,6 @@
 """Who sees whom: member lists per kind and viewer, and a profile's groups (a closed or secret
 membership can reveal a diagnosis, so it shows only to people inside that group)."""
-from tests.test_groups_support import a_group, browser, member, person, staff, text
+from tests.factories import a_group, browser, member, person, staff, text
 
 
 def test_member_list_visibility_per_kind(app):

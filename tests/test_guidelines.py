@@ -1,17 +1,14 @@
 """Guidelines: the NCCN index as imported, browse filters and JSON, members with the clinician role
 (and site staff) adding other publishers' guidelines with a safe link, the discussion button."""
-import json
-from pathlib import Path
 
 from markupsafe import escape
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.guidelines.models import Guideline
-from tests.conftest import csrf_from
-from tests.test_import_support import GUIDELINES_FILE, browser, person, post, text
+from tests.factories import BLNS, browser, csrf_from, person, post, text
+from tests.test_import_support import GUIDELINES_FILE
 
-BLNS = json.loads((Path(__file__).parent / "data" / "blns.json").read_text(encoding="utf-8"))
 ESMO = {"publisher": "ESMO", "title": "Oncogene-addicted metastatic non-small-cell lung cancer",
         "tumour_type": "Non-small-cell lung cancer", "version": "2023", "year": "2023", "language": "en",
         "url": "https://www.esmo.org/guidelines/guidelines-by-topic/lung-and-chest-tumours"}

@@ -9,7 +9,8 @@ from app.directory.models import Centre
 from app.extensions import db
 from app.guidelines.models import Guideline
 from app.trials.models import Trial, TrialSite
-from tests.test_import_support import GUIDELINES_FILE, SITES_FILE, TRIALS_FILE, load_all, studies, text
+from tests.factories import text
+from tests.test_import_support import GUIDELINES_FILE, SITES_FILE, TRIALS_FILE, load_all, studies
 
 
 def _count(model, *where):

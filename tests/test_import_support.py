@@ -1,12 +1,8 @@
-"""Helpers for the directory, trial and guideline tests (no tests here): the project's real data/
-files, parsed once per run and imported into each test's fresh app, and short HTTP helpers."""
+"""Data for the directory, trial and guideline tests (no tests here): the project's real data/
+files, parsed once per run and imported into each test's fresh app. HTTP helpers are in
+tests/factories.py."""
 import json
 from pathlib import Path
-
-
-from app.extensions import db
-from tests.conftest import csrf_from, login_as, statements  # noqa: F401 (re-exported)
-from tests.factories import make_user
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 TRIALS_FILE = DATA / "ctgov_v2_nsclc_studies.json"
@@ -38,29 +34,3 @@ def load_all(app, guidelines: bool = True) -> dict:
         if guidelines:
             reports["guidelines"] = import_guidelines(GUIDELINES_FILE.read_text(encoding="utf-8"))
     return reports
-
-
-def person(app, **kwargs):
-    with app.app_context():
-        user = make_user(**kwargs)
-        db.session.refresh(user)
-        return user
-
-
-def browser(app, user=None):
-    client = app.test_client()
-    if user is not None:
-        login_as(client, user)
-    return client
-
-
-def post(client, url, data=None, page="/", **kwargs):
-    """POST with the CSRF token a browser would have found on ``page``."""
-    token = csrf_from(client.get(page).get_data(as_text=True))
-    return client.post(url, data={**(data or {}), "csrf_token": token}, **kwargs)
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
-
-

@@ -1,7 +1,16 @@
 """Notifications: mentions, quotes and watched topics; watch levels; the list, the JSON API and
 marking read; and the rule that a notification is checked against the policy when it is read."""
-from tests.test_forum_support import (a_category, a_group, a_reply, a_topic, api, browser, member, notifications_of,
-                                      person, post, text)
+from sqlalchemy import select
+
+from app.extensions import db
+from tests.factories import a_category, a_group, a_reply, a_topic, api, browser, member, person, post, text
+
+
+def notifications_of(app, user):
+    from app.notifications.models import Notification
+    with app.app_context():
+        return [(n.kind, n.topic_id, n.post_id) for n in
+                db.session.scalars(select(Notification).where(Notification.user_id == user.id).order_by(Notification.id))]
 
 
 def test_mention_by_bracket_and_handle_notifies_once(app):

@@ -2,15 +2,14 @@
 can_view == row in visible() == scope in scopes_for (staff aside), and the same for the inside
 (can_view_inside == content_scope in scopes_for == row in visible_inside())."""
 import pytest
-from flask_login import AnonymousUserMixin
 from sqlalchemy import select
 
 from app import policy
 from app.extensions import db
 from app.groups.models import Group
-from tests.factories import add_member, make_group, make_user
+from tests.factories import MEMBERSHIP_VIEWERS, make_group, make_user, make_viewers
 
-VIEWERS = ("anon", "outsider", "pending", "member", "group_moderator", "banned", "denied",
+VIEWERS = ("anon", "outsider", "unconfirmed", "pending", "member", "group_moderator", "banned", "denied",
            "site_moderator", "admin")
 
 
@@ -18,14 +17,7 @@ VIEWERS = ("anon", "outsider", "pending", "member", "group_moderator", "banned",
 def world(ctx):
     owner = make_user()
     groups = {kind: make_group(owner, kind=kind, name=f"{kind} group") for kind in ("open", "closed", "secret")}
-    viewers = {"anon": AnonymousUserMixin(), "outsider": make_user(),
-               "site_moderator": make_user(site_role="moderator"), "admin": make_user(site_role="admin")}
-    for name, state, role in (("pending", "pending", "member"), ("member", "member", "member"),
-                              ("group_moderator", "member", "moderator"), ("banned", "banned", "member"),
-                              ("denied", "denied", "member")):
-        viewers[name] = make_user()
-        for group in groups.values():
-            add_member(group, viewers[name], state=state, role=role)
+    viewers = make_viewers(groups.values(), states={**MEMBERSHIP_VIEWERS, "denied": ("denied", "member")})
     return viewers, groups
 
 

@@ -13,8 +13,7 @@ from sqlalchemy import select
 from app import policy
 from app.accounts.models import ProfileField, User, VISIBILITY
 from app.extensions import db
-from tests.conftest import login_as
-from tests.factories import make_user
+from tests.factories import login_as, make_user
 
 VIEWERS = ("anonymous", "member", "owner", "moderator", "admin")
 

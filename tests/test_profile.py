@@ -1,26 +1,13 @@
 """Profile editing and the profile page: lengths, mass assignment, Markdown, naughty strings."""
 import html
-import json
 import unicodedata
-from pathlib import Path
 
 import pytest
 from markupsafe import escape
 
 from app.accounts.models import User
 from app.extensions import db
-from tests.conftest import get_csrf, login_as, submit
-from tests.factories import make_user
-
-BLNS = json.loads((Path(__file__).parent / "data" / "blns.json").read_text(encoding="utf-8"))
-
-
-def new_user(app, **kwargs):
-    with app.app_context():
-        user = make_user(**kwargs)
-        db.session.refresh(user)
-        db.session.expunge(user)
-        return user
+from tests.factories import BLNS, get_csrf, login_as, make_user, person, submit, text
 
 
 def load(app, user_id):
@@ -31,17 +18,13 @@ def load(app, user_id):
         return user, fields
 
 
-def text(response):
-    return response.get_data(as_text=True)
-
-
 def edit(client, **data):
     return submit(client, "/settings/profile", data)
 
 
 @pytest.fixture
 def member(app, client):
-    user = new_user(app, display_name="Marta Rossi")
+    user = person(app, display_name="Marta Rossi")
     login_as(client, user)
     return user
 
@@ -110,7 +93,7 @@ def test_limits_are_inclusive(app, client, member):
 
 
 def test_posted_privileged_fields_change_nothing(app, client, member):
-    other = new_user(app)
+    other = person(app)
     edit(client, display_name="Marta", site_role="admin", is_admin="y", email="evil@example.org",
          verified_at="2024-01-01", email_confirmed_at="", is_active_account="0", role="clinician",
          user_id=str(other.id), id=str(other.id), password_hash="x", terms_version="0")
@@ -143,12 +126,12 @@ def test_verified_badge_and_role(app, client):
 
 
 def test_unknown_and_suspended_profiles_are_404(app, client):
-    gone = new_user(app, active=False)
+    gone = person(app, active=False)
     assert client.get(f"/people/{gone.id}").status_code == 404
     assert client.get("/people/999999").status_code == 404
-    login_as(client, new_user(app))
+    login_as(client, person(app))
     assert client.get(f"/people/{gone.id}").status_code == 404
-    admin = login_as(app.test_client(), new_user(app, site_role="admin"))
+    admin = login_as(app.test_client(), person(app, site_role="admin"))
     assert admin.get(f"/people/{gone.id}").status_code == 200
 
 

@@ -6,26 +6,8 @@ import socketio
 from sqlalchemy import func, select
 
 from app.extensions import db
-from tests.conftest import csrf_from
-from tests.factories import add_member, make_category, make_group, make_topic, make_user
-from tests.test_realtime_support import Client, LiveApp, never, session_cookie, settle
-
-
-@pytest.fixture
-def live(app):
-    server = LiveApp(app)
-    clients = []
-
-    def connect(user=None, **kwargs):
-        client = Client(server.url, session_cookie(app, user) if user is not None else None, **kwargs)
-        clients.append(client)
-        return client
-
-    server.connect = connect
-    yield server
-    for client in clients:
-        client.close()
-    server.stop()
+from tests.factories import add_member, csrf_from, make_category, make_group, make_topic, make_user
+from tests.test_realtime_support import Client, never, session_cookie, settle
 
 
 @pytest.fixture

@@ -7,16 +7,8 @@ import requests
 from sqlalchemy import select
 
 from app.extensions import db
-from tests.conftest import csrf_from
-from tests.factories import add_member, make_group, make_topic, make_user
-from tests.test_realtime_support import Client, LiveApp, never, session_cookie
-
-
-@pytest.fixture
-def live(app):
-    server = LiveApp(app)
-    yield server
-    server.stop()
+from tests.factories import add_member, csrf_from, make_group, make_topic, make_user
+from tests.test_realtime_support import Client, never, session_cookie
 
 
 def user(user_id):

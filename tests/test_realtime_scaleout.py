@@ -16,8 +16,8 @@ import redis
 import requests
 
 from app.extensions import db
-from tests.conftest import csrf_from
-from tests.factories import add_member, make_group, make_topic, make_user
+from tests.conftest import fresh_pg_database
+from tests.factories import add_member, csrf_from, make_group, make_topic, make_user
 from tests.test_realtime_support import Client, never, session_cookie
 
 REDIS_URL = os.environ.get("ONCOLLAB_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -47,16 +47,8 @@ def shared_database(pg_database):
     if pg_database:
         yield pg_database
         return
-    from sqlalchemy import create_engine, text
-    from tests.conftest import PG_ADMIN_URL
-    name = f"oncollab_scaleout_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_pg_database(f"oncollab_scaleout_{uuid.uuid4().hex[:10]}") as url:
+        yield url
 
 
 @pytest.fixture

@@ -1,13 +1,15 @@
 """Helpers for the live-discussion tests (no tests here): the app served by a real threaded
 server on 127.0.0.1, and real python-socketio clients carrying a signed session cookie, since
-the Flask-SocketIO test client skips the Engine.IO handshake (Origin check, cookies)."""
+the Flask-SocketIO test client skips the Engine.IO handshake (Origin check, cookies). The
+``live`` fixture (conftest.py) puts these together; shared helpers come from tests/factories.py."""
+import contextlib
 import threading
 import time
 
 import socketio
 from werkzeug.serving import make_server
 
-from app.extensions import db
+from tests.factories import session_token
 
 
 class LiveApp:
@@ -23,15 +25,20 @@ class LiveApp:
         self._thread.join(timeout=5)
 
 
+@contextlib.contextmanager
+def serving(app):
+    """A LiveApp for an app of the test's own making (the ``live`` fixture serves ``app``)."""
+    server = LiveApp(app)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 def session_cookie(app, user) -> str:
     """A signed-in browser's cookie: a real server-side session row, signed like Flask does.
     ``user`` is a user id (tests hold ids; rows belong to the context that loaded them)."""
-    from app.accounts.models import UserSession
-    with app.app_context():
-        row = UserSession(user_id=getattr(user, "id", user), user_agent="pytest-socket")
-        db.session.add(row)
-        db.session.commit()
-        token = row.token
+    token = session_token(app, user, user_agent="pytest-socket")
     value = app.session_interface.get_signing_serializer(app).dumps({"_user_id": token, "_fresh": True})
     return f"{app.config.get('SESSION_COOKIE_NAME', 'session')}={value}"
 

@@ -1,11 +1,9 @@
 """app.sanitize against real attack corpora (tests/data/README.md) plus the
 behaviour users rely on. Plain unit tests: no app, no database."""
 
-import json
 import re
 import time
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 from markupsafe import Markup
@@ -13,19 +11,9 @@ from markupsafe import Markup
 from app.sanitize import (
     ALLOWED_TAGS, LINK_REL, SANITIZER_VERSION, clean_html, plain_text, render_markdown,
 )
+from tests.factories import BLNS, PAYLOADBOX, POLYGLOTS, data_lines
 
-DATA = Path(__file__).parent / "data"
-
-
-def _lines(name):
-    text = (DATA / name).read_text(encoding="utf-8")
-    return [line for line in text.split("\n") if line]  # splitlines() also splits on \x0b, \u2028
-
-
-BLNS = json.loads((DATA / "blns.json").read_text(encoding="utf-8"))
-PAYLOADBOX = _lines("xss_payloadbox.txt")
-POLYGLOTS = _lines("xss_polyglots_patt.txt")
-HANDLERS = {h.strip().lower() for h in _lines("xss_event_handlers_patt.txt")}
+HANDLERS = {h.strip().lower() for h in data_lines("xss_event_handlers_patt.txt")}
 CORPORA = {"blns": BLNS, "payloadbox": PAYLOADBOX, "polyglots": POLYGLOTS}
 
 FORBIDDEN_ELEMENTS = {

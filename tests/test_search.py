@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
+from tests.factories import search_api
 
 
 @pytest.fixture
@@ -16,14 +17,8 @@ def data_app(app):
     return app
 
 
-def api(client, **args):
-    response = client.get("/api/search", query_string=args)
-    assert response.status_code == 200, response.data[:300]
-    return response.get_json()
-
-
 def test_api_shape_and_trial_ids(data_app):
-    body = api(data_app.test_client(), q="osimertinib", type="trial")
+    body = search_api(data_app.test_client(), q="osimertinib", type="trial")
     assert set(body) >= {"total", "results", "facets", "suggestion"}
     assert body["total"] >= 1 and body["results"]
     hit = body["results"][0]
@@ -34,36 +29,36 @@ def test_api_shape_and_trial_ids(data_app):
 
 def test_synonyms_stemming_phrases_and_typos(data_app):
     client = data_app.test_client()
-    abbreviation = api(client, q="NSCLC", type="trial")["total"]
-    spelled = api(client, q='"non-small cell lung cancer"', type="trial")["total"]
-    only_abbr = api(client, q="nsclc NOT lung", type="trial")["total"]
+    abbreviation = search_api(client, q="NSCLC", type="trial")["total"]
+    spelled = search_api(client, q='"non-small cell lung cancer"', type="trial")["total"]
+    only_abbr = search_api(client, q="nsclc NOT lung", type="trial")["total"]
     assert abbreviation >= spelled > 0
-    assert api(client, q="non-small cell lung cancer", type="trial")["total"] >= spelled
+    assert search_api(client, q="non-small cell lung cancer", type="trial")["total"] >= spelled
     # Stemming: plural and verb forms find the same trials.
-    assert api(client, q="inhibitors", type="trial")["total"] == api(client, q="inhibitor", type="trial")["total"] > 0
+    assert search_api(client, q="inhibitors", type="trial")["total"] == search_api(client, q="inhibitor", type="trial")["total"] > 0
     # RT = radiotherapy / radiation therapy.
-    assert api(client, q="RT", type="trial")["total"] >= api(client, q="radiotherapy", type="trial")["total"] > 0
+    assert search_api(client, q="RT", type="trial")["total"] >= search_api(client, q="radiotherapy", type="trial")["total"] > 0
     # A phrase is stricter than its words.
-    assert api(client, q='"cell lung"', type="trial")["total"] <= api(client, q="cell lung", type="trial")["total"]
-    typo = api(client, q="osimertinbi")
+    assert search_api(client, q='"cell lung"', type="trial")["total"] <= search_api(client, q="cell lung", type="trial")["total"]
+    typo = search_api(client, q="osimertinbi")
     assert typo["total"] == 0 and typo["suggestion"] == "osimertinib"
     assert only_abbr >= 0
 
 
 def test_facets_filters_sort_and_pages(data_app):
     client = data_app.test_client()
-    everything = api(client, type="trial")
+    everything = search_api(client, type="trial")
     assert everything["total"] == 100
     statuses = {f["value"]: f["count"] for f in everything["facets"]["status"]}
-    recruiting = api(client, type="trial", status="RECRUITING")
+    recruiting = search_api(client, type="trial", status="RECRUITING")
     assert recruiting["total"] == statuses["RECRUITING"]
-    narrowed = api(client, type="trial", status="RECRUITING", phase="PHASE2", country="FR")
+    narrowed = search_api(client, type="trial", status="RECRUITING", phase="PHASE2", country="FR")
     assert narrowed["total"] >= 1  # the data has no recruiting phase 3 trial with a French site
     assert all(r["type"] == "trial" for r in narrowed["results"])
-    page1, page2 = api(client, type="trial", page=1), api(client, type="trial", page=2)
+    page1, page2 = search_api(client, type="trial", page=1), search_api(client, type="trial", page=2)
     assert not {r["id"] for r in page1["results"]} & {r["id"] for r in page2["results"]}
     assert len(page1["results"]) == 20
-    by_date = api(client, type="trial", sort="date")["results"]
+    by_date = search_api(client, type="trial", sort="date")["results"]
     assert by_date and by_date[0]["id"] != "" and len(by_date) == 20
     html = client.get("/search/trials?q=lung&status=RECRUITING").get_data(as_text=True)
     assert "Recruiting" in html and "results" in html and "<mark>" in html.lower()
@@ -85,11 +80,11 @@ def test_links_on_the_search_page_lead_where_they_say(data_app):
     add = [h for h in links(html, r'href="([^"]+)"') if "status=RECRUITING" in h]
     assert add and "q=lung" in add[0] and "sort=date" in add[0]
     filtered = client.get(add[0]).get_data(as_text=True)
-    want = api(client, q="lung", type="trial", status="RECRUITING")["total"]
+    want = search_api(client, q="lung", type="trial", status="RECRUITING")["total"]
     assert f"{want} results" in filtered
     remove = links(filtered, r'href="([^"]+)" aria-current="true"')
     assert remove and "status=" not in remove[0] and "q=lung" in remove[0] and "sort=date" in remove[0]
-    assert f"{api(client, q='lung', type='trial')['total']} results" in client.get(remove[0]).get_data(as_text=True)
+    assert f"{search_api(client, q='lung', type='trial')['total']} results" in client.get(remove[0]).get_data(as_text=True)
     following = links(html, r'href="([^"]+)" rel="next"')
     assert following and "page=2" in following[0] and "q=lung" in following[0]
     second = client.get(following[0]).get_data(as_text=True)
@@ -98,9 +93,9 @@ def test_links_on_the_search_page_lead_where_they_say(data_app):
 
 def test_centres_near_a_point_and_the_patient_query(data_app):
     client = data_app.test_client()
-    near = api(client, type="centre", sort="distance", lat="48.79", lon="2.37")["results"]
+    near = search_api(client, type="centre", sort="distance", lat="48.79", lon="2.37")["results"]
     assert near and near[0]["id"] == "gustave-roussy-villejuif"
-    body = api(client, q="nsclc Villejuif")
+    body = search_api(client, q="nsclc Villejuif")
     ids = [r["id"] for r in body["results"]]
     assert "gustave-roussy-villejuif" in ids and any(i.startswith("NCT") for i in ids)
 
@@ -151,19 +146,19 @@ def test_investigators_are_never_indexed(data_app):
 
 
 def test_new_edited_and_deleted_content_follows_the_commit(app):
-    from tests.test_forum_support import a_category, browser, person, post, staff
+    from tests.factories import a_category, browser, person, post, staff
     category = a_category(app, name="Living with cancer")
     author = person(app)
     client = browser(app, author)
     response = post(client, f"/forum/c/{category.slug}/new", {"title": "Quokka walking club", "body": "We walk on Sundays."})
     assert response.status_code in (302, 303)
     visitor = app.test_client()
-    assert api(visitor, q="quokka")["total"] == 1
-    assert api(visitor, q="sundays", type="community")["results"][0]["type"] == "community"
+    assert search_api(visitor, q="quokka")["total"] == 1
+    assert search_api(visitor, q="sundays", type="community")["results"][0]["type"] == "community"
     topic_id = int(response.headers["Location"].split("/t/")[1].split("/")[0].split("?")[0])
     moderator = browser(app, staff(app))
     assert post(moderator, f"/t/{topic_id}/delete", {}).status_code in (302, 303)
-    assert api(visitor, q="quokka")["total"] == 0
+    assert search_api(visitor, q="quokka")["total"] == 0
 
 
 def test_a_rolled_back_change_never_reaches_the_index(ctx):
@@ -174,8 +169,8 @@ def test_a_rolled_back_change_never_reaches_the_index(ctx):
     db.session.add(Guideline(publisher="ESMO", title="Numbat guideline", url="https://example.org"))
     db.session.commit()
     client = ctx.test_client()
-    assert api(client, q="wombat")["total"] == 0
-    assert api(client, q="numbat")["total"] == 1
+    assert search_api(client, q="wombat")["total"] == 0
+    assert search_api(client, q="numbat")["total"] == 1
 
 
 def test_synthetic_phase3_france_record_links_its_centre_and_is_found(data_app):
@@ -188,14 +183,14 @@ def test_synthetic_phase3_france_record_links_its_centre_and_is_found(data_app):
     nct = "NCT99000001"
     filters = dict(type="trial", status="RECRUITING", phase="PHASE3", country="FR")
     client = data_app.test_client()
-    assert api(client, **filters)["total"] == 0  # why the synthetic record exists
+    assert search_api(client, **filters)["total"] == 0  # why the synthetic record exists
     with data_app.app_context():
         report = import_trials(Path(__file__).parent / "data" / "ctgov_synthetic_phase3_france.json")
         assert report.added == [nct] and not report.rejected, report.lines()
         trial = db.session.scalars(select(Trial).where(Trial.nct_id == nct)).one()
         linked = {site.facility: site.centre and site.centre.slug for site in trial.sites}
     assert linked == {"Gustave Roussy": "gustave-roussy-villejuif", "Centre Leon Bérard": "centre-leon-berard-lyon"}
-    body = api(client, **filters)
+    body = search_api(client, **filters)
     assert [r["id"] for r in body["results"]] == [nct] and body["total"] == 1
     html = client.get("/search/trials?status=RECRUITING&phase=PHASE3&country=FR").get_data(as_text=True)
     assert f'href="/trials/{nct}"' in html and "Synthetic test record:" in html

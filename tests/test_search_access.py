@@ -1,15 +1,11 @@
 """The search channel of the access matrix: a marker string in a closed group's topic never
 appears in any search response (hits, counts, facets, snippets, suggestions) to people who may
 not read the group, appears for members, and follows membership and kind changes at once."""
-import json
-import re
 
 import pytest
 
 from app.extensions import db
-from tests.conftest import submit
-from tests.test_forum_support import a_group, a_reply, a_topic, browser, member, person, staff, text
-from tests.test_groups_support import group_form
+from tests.factories import a_group, a_reply, a_topic, browser, group_form, member, person, staff, submit, text
 
 MARKER = "zorblaxquux"
 SEEK = "flibbertigibbet"  # searched for, so that the query echoed on the page is not the marker

@@ -1,14 +1,13 @@
 """The query is untrusted: naughty strings and XSS payloads as ``q`` never cause a 500 and come
 back escaped, in HTML and JSON; hostile text inside the index is escaped in snippets too."""
-import json
 from pathlib import Path
 
 import pytest
 
 from app.extensions import db
+from tests.factories import BLNS
 
 DATA = Path(__file__).parent / "data"
-BLNS = json.loads((DATA / "blns.json").read_text(encoding="utf-8"))
 PAYLOADS = [line for line in (DATA / "xss_payloadbox.txt").read_text(encoding="utf-8", errors="replace").splitlines()
             if line.strip()][::40]
 PAYLOADS += [line for line in (DATA / "xss_polyglots_patt.txt").read_text(encoding="utf-8", errors="replace").splitlines()

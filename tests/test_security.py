@@ -8,18 +8,10 @@ from sqlalchemy import select
 
 from app.accounts.models import ProfileField, User, UserSession
 from app.extensions import db
-from tests.conftest import get_csrf, links_in, login_as, outbox, submit
-from tests.factories import PASSWORD, make_user
+from tests.factories import (PASSWORD, get_csrf, is_signed_in, links_in, login, login_as, outbox, person, session_count,
+                             submit)
 
 JSON = {"Accept": "application/json"}
-
-
-def new_user(app, **kwargs):
-    with app.app_context():
-        user = make_user(**kwargs)
-        db.session.refresh(user)
-        db.session.expunge(user)
-        return user
 
 
 def snapshot(app):
@@ -33,17 +25,6 @@ def snapshot(app):
     return users, sessions, fields, len(outbox(app))
 
 
-def is_signed_in(client) -> bool:
-    return client.get("/settings").status_code == 200
-
-
-def login(client, email, password=PASSWORD, **extra):
-    return submit(client, "/login", {"email": email, "password": password, **extra})
-
-
-def session_count(app, user_id) -> int:
-    with app.app_context():
-        return len(db.session.scalars(select(UserSession).where(UserSession.user_id == user_id)).all())
 
 
 # -- Headers ---------------------------------------------------------------------------------------------
@@ -60,7 +41,7 @@ def _assert_baseline_headers(response):
 def test_security_headers_on_public_and_signed_in_pages(app, client):
     for url in ("/", "/login", "/register", "/reset"):
         _assert_baseline_headers(client.get(url))
-    login_as(client, new_user(app))
+    login_as(client, person(app))
     for url in ("/settings", "/settings/profile", "/"):
         response = client.get(url)
         _assert_baseline_headers(response)
@@ -68,7 +49,7 @@ def test_security_headers_on_public_and_signed_in_pages(app, client):
 
 
 def test_session_cookie_attributes(app, client):
-    new_user(app, email="c@example.org")
+    person(app, email="c@example.org")
     response = submit(client, "/login", {"email": "c@example.org", "password": PASSWORD, "remember": "y"})
     cookies = response.headers.getlist("Set-Cookie")
     for name in ("session=", "remember_token="):
@@ -90,7 +71,7 @@ def test_every_accounts_post_route_is_listed_here(app):
 
 @pytest.mark.parametrize("url", POST_ENDPOINTS)
 def test_post_without_or_with_foreign_csrf_token_is_400_and_changes_nothing(app, url):
-    user = new_user(app, email="v@example.org", confirmed=False)
+    user = person(app, email="v@example.org", confirmed=False)
     client = login_as(app.test_client(), user) if url.startswith("/settings") or url == "/logout" \
         else app.test_client()
     foreign = get_csrf(app.test_client(), "/login")  # a valid token from another browser
@@ -105,7 +86,7 @@ def test_post_without_or_with_foreign_csrf_token_is_400_and_changes_nothing(app,
 
 
 def test_token_link_posts_need_csrf_too(app, client):
-    user = new_user(app, email="t@example.org", confirmed=False)
+    user = person(app, email="t@example.org", confirmed=False)
     submit(client, "/reset", {"email": "t@example.org"})
     (reset_path,) = links_in(outbox(app)[-1], "/reset/")
     before = snapshot(app)
@@ -122,7 +103,7 @@ def _dummy_values(rule, user_id):
 def test_every_get_route_is_safe(app):
     """No GET changes state, for a signed-in member and for anonymous visitors, including the
     pages behind valid e-mailed links (scanners and previews fetch them)."""
-    user = new_user(app, email="g@example.org", confirmed=False)
+    user = person(app, email="g@example.org", confirmed=False)
     signed_in = login_as(app.test_client(), user)
     # Valid links of every kind.
     submit(app.test_client(), "/reset", {"email": "g@example.org"})
@@ -164,7 +145,7 @@ def _assert_local(location):
 
 @pytest.mark.parametrize("target", NEXT_VARIANTS)
 def test_next_after_login_stays_on_site(app, target):
-    new_user(app, email="n@example.org")
+    person(app, email="n@example.org")
     data = {"email": "n@example.org", "password": PASSWORD}
     via_query = submit(app.test_client(), f"/login?next={quote(target, safe='')}", data)
     via_form = submit(app.test_client(), "/login", {**data, "next": target})
@@ -175,7 +156,7 @@ def test_next_after_login_stays_on_site(app, target):
 
 
 def test_next_keeps_local_paths_and_signed_in_visit_redirects_safely(app):
-    new_user(app, email="n@example.org")
+    person(app, email="n@example.org")
     client = app.test_client()
     response = submit(client, "/login?next=/people/1%3Ftab%3Dx", {"email": "n@example.org", "password": PASSWORD})
     assert response.headers["Location"] == "/people/1?tab=x"
@@ -206,7 +187,7 @@ def _assert_429(response):
 
 def test_login_per_ip_limit_gives_429_with_retry_after(app_factory):
     app = _limited_app(app_factory, RATELIMIT_LOGIN="3 per minute")
-    new_user(app, email="ip@example.org")
+    person(app, email="ip@example.org")
     client = app.test_client()
     for n in range(3):
         assert _login_attempt(client, f"user{n}@example.org").status_code == 200
@@ -220,7 +201,7 @@ def test_login_per_ip_limit_gives_429_with_retry_after(app_factory):
 
 def test_login_per_account_limit_holds_across_ips(app_factory):
     app = _limited_app(app_factory, RATELIMIT_LOGIN_ACCOUNT="3 per minute")
-    new_user(app, email="acct@example.org")
+    person(app, email="acct@example.org")
     for n in range(3):
         response = _login_attempt(app.test_client(), " ACCT@example.org", ip=f"10.0.1.{n}")
         assert response.status_code == 200
@@ -232,7 +213,7 @@ def test_login_per_account_limit_holds_across_ips(app_factory):
 
 def test_successful_logins_do_not_use_up_the_account_limit(app_factory):
     app = _limited_app(app_factory, RATELIMIT_LOGIN_ACCOUNT="2 per minute")
-    new_user(app, email="ok@example.org")
+    person(app, email="ok@example.org")
     for _ in range(4):
         assert _login_attempt(app.test_client(), "ok@example.org", PASSWORD).status_code == 302
 
@@ -266,7 +247,7 @@ def _assert_429_long(response):
 # -- Sessions --------------------------------------------------------------------------------------------------
 
 def test_login_rotates_session_and_planted_cookie_stays_anonymous(app, client):
-    new_user(app, email="rita@example.org")
+    person(app, email="rita@example.org")
     get_csrf(client, "/login")  # the pre-login session an attacker could have planted
     planted = client.get_cookie("session").value
     response = login(client, "RITA@example.org ")
@@ -280,7 +261,7 @@ def test_login_rotates_session_and_planted_cookie_stays_anonymous(app, client):
 
 
 def test_remember_me_sets_a_cookie_only_when_asked(app):
-    new_user(app, email="rem@example.org")
+    person(app, email="rem@example.org")
     plain = app.test_client()
     login(plain, "rem@example.org")
     assert plain.get_cookie("remember_token") is None
@@ -296,7 +277,7 @@ def test_remember_me_sets_a_cookie_only_when_asked(app):
 
 
 def test_logout_ends_the_session_and_copied_cookies_are_anonymous(app, client):
-    uid = new_user(app, email="leo@example.org").id
+    uid = person(app, email="leo@example.org").id
     login(client, "leo@example.org", remember="y")
     session_cookie = client.get_cookie("session").value
     remember_cookie = client.get_cookie("remember_token").value
@@ -314,13 +295,13 @@ def test_logout_ends_the_session_and_copied_cookies_are_anonymous(app, client):
 
 
 def test_logout_by_get_is_refused(app, client):
-    login_as(client, new_user(app))
+    login_as(client, person(app))
     assert client.get("/logout").status_code == 405
     assert is_signed_in(client)
 
 
 def test_suspending_an_account_ends_its_sessions(app, client):
-    user = new_user(app)
+    user = person(app)
     login_as(client, user)
     with app.app_context():
         db.session.get(User, user.id).is_active_account = False
@@ -329,7 +310,7 @@ def test_suspending_an_account_ends_its_sessions(app, client):
 
 
 def test_idle_session_expires(app, client):
-    user = new_user(app)
+    user = person(app)
     login_as(client, user)
     assert is_signed_in(client)
     with app.app_context():

@@ -5,7 +5,8 @@ import copy
 
 from app.extensions import db
 from app.trials import eligibility
-from tests.test_import_support import browser, load_all, person, post, statements, studies, text
+from tests.factories import browser, person, post, statements, text
+from tests.test_import_support import load_all, studies
 
 
 def test_trial_page_shows_what_a_patient_needs_first(app):

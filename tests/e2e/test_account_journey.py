@@ -4,8 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.conftest import links_in, outbox
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, links_in, make_user, outbox
 
 NEW_PASSWORD = "a quiet harbour at dawn"
 
