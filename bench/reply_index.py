@@ -112,12 +112,15 @@ class Watcher(threading.Thread):
                 with self.guard:
                     words = list(self.waiting.items())
                 now = time.perf_counter()
-                reader = searcher.reader()
-                for term, word in words:
-                    if reader.doc_frequency("body", term):
-                        with self.guard:
-                            self.seen[word] = now
-                            self.waiting.pop(term, None)
+                try:
+                    reader = searcher.reader()
+                    found = [(term, word) for term, word in words if reader.doc_frequency("body", term)]
+                except Exception:  # a segment merged away under this reader: reopen next tick
+                    searcher, found = None, []
+                with self.guard:
+                    for term, word in found:
+                        self.seen[word] = now
+                        self.waiting.pop(term, None)
             time.sleep(0.01)
 
 
@@ -179,12 +182,18 @@ def run(args, root: Path = ROOT) -> dict:
             while time.perf_counter() < deadline and len(watcher.seen) < len(results):
                 time.sleep(0.05)
             watcher.stopping.set()
+            # The truth about "lost": the database and the index compared by the operators' command.
+            check = subprocess.run([PY, "-m", "flask", "--app", "wsgi", "search", "check"], cwd=root, env=env,
+                                   capture_output=True, text=True)
+            missing = [w for w, _, _ in results if w not in watcher.seen]
             latency = [r[1] * 1000 for r in results]
             lag = [max(watcher.seen[w] - done, 0) * 1000 for w, _, done in results if w in watcher.seen]
             lost = len(results) - len(lag)
             mode = "scale-out (RQ worker)" if args.scaleout else "embedded"
             print(f"{root}: {mode}, gunicorn -k gevent x{args.workers}, {args.posters} posters, {args.seconds} s")
-            print(f"replies {len(results)} ({len(results) / args.seconds:.1f}/s), errors {len(errors)}, lost {lost}")
+            print(f"replies {len(results)} ({len(results) / args.seconds:.1f}/s), errors {len(errors)}, lost {lost}"
+                  f"{' ' + ', '.join(missing[:5]) if missing else ''}")
+            print(f"search check: exit {check.returncode}; {check.stdout.strip().splitlines()[-1:] or check.stderr[-300:]}")
             if not results:
                 raise SystemExit(f"no reply was accepted; answers: {sorted(set(errors))}")
             print(f"latency ms  p50 {pct(latency, 50):7.1f}  p95 {pct(latency, 95):7.1f}  p99 {pct(latency, 99):7.1f}"
