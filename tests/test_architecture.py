@@ -6,8 +6,13 @@ import re
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from app.core import events
+from app.extensions import db
+from app.forum.models import Post
+from app.notifications.models import Notification
+from tests.factories import a_category, a_topic, browser, person, post
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app"
@@ -143,6 +148,32 @@ def test_membership_changes_reach_socket_eviction(app):
     assert control.evict.__name__ in receivers
     assert {f.__name__ for f in _receiver_functions(events.sessions_ended)} >= {"end_sockets"}
     assert {f.__name__ for f in _receiver_functions(events.group_kind_changed)} >= {"evict_outsiders"}
+
+
+def test_a_failing_subscriber_neither_fails_the_request_nor_stops_the_others(app):
+    """The reply is committed when ``post_created`` is sent: a receiver that breaks is logged, the
+    author gets the normal answer (not an error page that makes them post twice), and the other
+    receivers (here: notifications) still run."""
+    calls = []
+
+    def broken(post, **_kw):
+        calls.append(post.id)
+        raise RuntimeError("a subscriber bug")
+
+    owner, replier = person(app), person(app)
+    topic = a_topic(app, owner, category=a_category(app))
+    events.post_created.connect(broken)
+    try:
+        client = browser(app, replier)
+        response = post(client, f"/t/{topic.id}/reply", {"body": "Thank you, this helped."}, page=f"/t/{topic.id}")
+    finally:
+        events.post_created.disconnect(broken)
+    assert response.status_code == 302 and len(calls) == 1
+    with app.app_context():
+        reply = db.session.get(Post, calls[0])
+        assert reply is not None and reply.body == "Thank you, this helped."
+        assert db.session.scalar(select(Notification.id).where(
+            Notification.user_id == owner.id, Notification.post_id == reply.id)) is not None
 
 
 def _receiver_functions(signal):

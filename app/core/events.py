@@ -12,29 +12,51 @@ comment), sending them after its commit, and connecting receivers in its own pac
 ``tests/test_core.py`` fails when a signal below has no receiver once the app is built.
 
 Receivers run synchronously in the sender's app context; slow work is handed to ``app.jobs``.
+The change is committed when an event is sent, so a receiver that fails is logged and its
+session work rolled back, and the other receivers still run: a broken notification must neither
+turn a saved post into an error page (the author would post it again) nor stop its broadcast.
 """
-from blinker import Namespace
+import logging
 
-signals = Namespace()
+from blinker import NamedSignal
+
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+class DomainEvent(NamedSignal):
+    """A blinker signal whose receivers are isolated from each other and from the sender."""
+
+    def send(self, sender=None, /, **kwargs) -> list:
+        results = []
+        for receiver in self.receivers_for(sender):
+            try:
+                results.append((receiver, receiver(sender, **kwargs)))
+            except Exception:
+                log.exception("a receiver of %s failed", self.name)
+                db.session.rollback()
+        return results
+
 
 # Forum. sender=post / topic
-post_created = signals.signal("post-created")  # sender=post (a reply or an opening post)
-post_edited = signals.signal("post-edited")  # sender=post, previous_body=str
-post_removed = signals.signal("post-removed")  # sender=post, gone="post"|"topic"
-topic_removed = signals.signal("topic-removed")  # sender=topic
-topic_moved = signals.signal("topic-moved")  # sender=topic, old_group_id=int|None
+post_created = DomainEvent("post-created")  # sender=post (a reply or an opening post)
+post_edited = DomainEvent("post-edited")  # sender=post, previous_body=str
+post_removed = DomainEvent("post-removed")  # sender=post (a removed reply; a whole topic: topic_removed)
+topic_removed = DomainEvent("topic-removed")  # sender=topic
+topic_moved = DomainEvent("topic-moved")  # sender=topic, old_group_id=int|None
 
 # Group live chat. sender=message
-chat_message_posted = signals.signal("chat-message-posted")  # sender=message, mentioned=[users]
-chat_message_changed = signals.signal("chat-message-changed")  # sender=message (removed, or became a topic)
+chat_message_posted = DomainEvent("chat-message-posted")  # sender=message, mentioned=[users]
+chat_message_changed = DomainEvent("chat-message-changed")  # sender=message (removed, or became a topic)
 
 # Groups. sender=group (or its id once deleted)
-membership_changed = signals.signal("membership-changed")  # sender=group, user=..., state=str|None (None: gone)
-group_kind_changed = signals.signal("group-kind-changed")  # sender=group, old_kind=str
-group_deleted = signals.signal("group-deleted")  # sender=group id, topic_ids=[...], member_ids=[...], actor=user
+membership_changed = DomainEvent("membership-changed")  # sender=group, user=..., state=str|None (None: gone)
+group_kind_changed = DomainEvent("group-kind-changed")  # sender=group, old_kind=str
+group_deleted = DomainEvent("group-deleted")  # sender=group id, topic_ids=[...], member_ids=[...], actor=user
 
 # Accounts. sender=user id
-sessions_ended = signals.signal("sessions-ended")  # sender=user id, token=str|None (only), keep=str|None
+sessions_ended = DomainEvent("sessions-ended")  # sender=user id, token=str|None (only), keep=str|None
 
 ALL = (post_created, post_edited, post_removed, topic_removed, topic_moved, chat_message_posted,
        chat_message_changed, membership_changed, group_kind_changed, group_deleted, sessions_ended)
