@@ -49,7 +49,6 @@ def render_live(group, form, *, status: int = 200, error: str | None = None):
     return render_template(
         "chat/live.html", group=group, form=form, messages=messages, html=html, has_older=has_older,
         before=before, error=error, can_post=policy.can_post(user, group) if user else False,
-        moderator=policy.can_moderate(user, group), viewer_id=user.id if user else None,
         rights=policy.page_rights(user, group, may_write=False),
         mentions=services.unread_mentions(user, group), max_length=services.max_length(),
         now=services.utcnow()), status

@@ -123,11 +123,6 @@ def tag_facets(viewer, limit: int = 40) -> list[tuple[str, int]]:
     return [(tag, n) for tag, n in db.session.execute(query)]
 
 
-def group_by_slug(slug: str) -> Group | None:
-    return db.session.scalar(select(Group).where(Group.slug == slug)
-                             .options(joinedload(Group.owner), selectinload(Group.tags)))
-
-
 _ROLE_ORDER = case((Membership.role == "owner", 0), (Membership.role == "moderator", 1), else_=2)
 
 

@@ -1,12 +1,11 @@
 """Events: public, signed-in members only, or inside a group (exactly like its forum)."""
 from __future__ import annotations
 
-from sqlalchemy import and_, false, or_, select, true
+from sqlalchemy import and_, false, or_, true
 
 from app.agenda.models import Event
-from app.groups.models import Group
-from app.policy.core import (MEMBERS, PUBLIC, can_moderate, can_view, can_view_inside, content_scope, ids, is_staff,
-                             register, signed_in)
+from app.policy.core import (MEMBERS, PUBLIC, active, can_moderate, can_view, can_view_inside, content_scope,
+                             inside_clause, is_staff, register)
 from app.policy.forum import can_post
 
 
@@ -24,12 +23,10 @@ def event_scope_of(event: Event) -> str:
 def event_clause(model, scopes):
     if scopes is None:
         return model.visibility.in_(("public", "members", "group"))
-    open_groups = select(Group.id).where(Group.kind == "open")
     return or_(
         and_(model.visibility == "public", model.group_id.is_(None)),
         and_(model.visibility == "members", model.group_id.is_(None), true() if MEMBERS in scopes else false()),
-        and_(model.visibility == "group", or_(model.group_id.in_(open_groups),
-                                              model.group_id.in_(ids(scopes, "group:")))),
+        and_(model.visibility == "group", inside_clause(model.group_id, scopes)),
     )
 
 
@@ -38,7 +35,7 @@ register(Event, event_scope_of, event_clause)
 
 def can_create_event(user, group=None) -> bool:
     """Confirmed members announce events; inside a group, only people who may post there."""
-    if not signed_in(user) or not user.is_active or not user.is_confirmed:
+    if not active(user) or not user.is_confirmed:
         return False
     return group is None or (can_view_inside(user, group) and can_post(user, group))
 
@@ -46,7 +43,7 @@ def can_create_event(user, group=None) -> bool:
 def can_edit_event(user, event) -> bool:
     """The organiser (while they could still post where the event lives), the group's moderators
     and site staff."""
-    if not signed_in(user) or not user.is_active or event is None or not can_view(user, event):
+    if not active(user) or event is None or not can_view(user, event):
         return False
     if is_staff(user) or (event.group is not None and can_moderate(user, event.group)):
         return True
@@ -56,7 +53,7 @@ def can_edit_event(user, event) -> bool:
 def can_delete_event(user, event) -> bool:
     """Cancelling and deleting: the organiser may always take their own event down (like a post),
     and the group's moderators and site staff may too."""
-    if not signed_in(user) or not user.is_active or event is None or not can_view(user, event):
+    if not active(user) or event is None or not can_view(user, event):
         return False
     if is_staff(user) or (event.group is not None and can_moderate(user, event.group)):
         return True
@@ -65,5 +62,5 @@ def can_delete_event(user, event) -> bool:
 
 def can_rsvp(user, event) -> bool:
     """Anyone signed in who may see the event answers it, until it is cancelled."""
-    return (signed_in(user) and user.is_active and event is not None and event.cancelled_at is None
+    return (active(user) and event is not None and event.cancelled_at is None
             and can_view(user, event))

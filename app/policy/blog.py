@@ -2,12 +2,11 @@
 the group's forum); a deleted post is gone for everyone but staff."""
 from __future__ import annotations
 
-from sqlalchemy import and_, false, or_, select, true
+from sqlalchemy import and_, false, or_, true
 
 from app.blog.models import BlogPost
-from app.groups.models import Group
-from app.policy.core import (MEMBERS, PUBLIC, STAFF, can_moderate, can_view, content_scope, ids, register, signed_in,
-                             user_scope)
+from app.policy.core import (MEMBERS, PUBLIC, STAFF, active, can_moderate, can_view, content_scope, ids, inside_clause,
+                             register, signed_in, user_scope)
 from app.policy.forum import can_post
 
 
@@ -28,12 +27,10 @@ def blog_scope_of(post: BlogPost) -> str:
 def blog_clause(model, scopes):
     if scopes is None:
         return true()
-    open_groups = select(Group.id).where(Group.kind == "open")
     return and_(model.deleted_at.is_(None), or_(
         and_(model.visibility == "public", true() if PUBLIC in scopes else false()),
         and_(model.visibility == "members", true() if MEMBERS in scopes else false()),
-        and_(model.visibility == "group", or_(model.group_id.in_(open_groups),
-                                              model.group_id.in_(ids(scopes, "group:")))),
+        and_(model.visibility == "group", inside_clause(model.group_id, scopes)),
         and_(model.visibility == "private", model.author_id.in_(ids(scopes, "user:"))),
     ))
 
@@ -44,7 +41,7 @@ register(BlogPost, blog_scope_of, blog_clause)
 def can_write_blog(user, group=None) -> bool:
     """Confirmed, active members keep a blog; in a group's blog only its members write (not in
     an archived group): the same rule as starting a topic in the group's forum."""
-    if not signed_in(user) or not user.is_active or not user.is_confirmed:
+    if not active(user) or not user.is_confirmed:
         return False
     return group is None or can_post(user, group)
 
@@ -52,7 +49,7 @@ def can_write_blog(user, group=None) -> bool:
 def can_edit_blog_post(user, post) -> bool:
     """The author (while they could still write there), site staff, and the group's moderators
     for posts in a group; never a deleted post."""
-    if not signed_in(user) or not user.is_active or post.deleted_at is not None or not can_view(user, post):
+    if not active(user) or post.deleted_at is not None or not can_view(user, post):
         return False
     if can_moderate(user, post.group):
         return True
@@ -62,7 +59,7 @@ def can_edit_blog_post(user, post) -> bool:
 def can_delete_blog_post(user, post) -> bool:
     """Authors may always take their own words down (health details), even after leaving an
     open group; site staff and the group's moderators too."""
-    if not signed_in(user) or not user.is_active or post.deleted_at is not None or not can_view(user, post):
+    if not active(user) or post.deleted_at is not None or not can_view(user, post):
         return False
     return post.author_id == user.id or can_moderate(user, post.group)
 

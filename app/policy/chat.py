@@ -1,11 +1,10 @@
 """A group's live chat is part of its inside, exactly like its forum."""
 from __future__ import annotations
 
-from sqlalchemy import or_, select, true
+from sqlalchemy import true
 
 from app.chat.models import ChatMessage
-from app.groups.models import Group
-from app.policy.core import can_moderate, can_view, content_scope, ids, register, signed_in
+from app.policy.core import can_moderate, can_view, content_scope, inside_clause, register, signed_in
 
 
 def chat_scope_of(message: ChatMessage) -> str:
@@ -16,8 +15,7 @@ def chat_scope_of(message: ChatMessage) -> str:
 def chat_clause(model, scopes):
     if scopes is None:
         return true()
-    open_groups = select(Group.id).where(Group.kind == "open")
-    return or_(model.group_id.in_(open_groups), model.group_id.in_(ids(scopes, "group:")))
+    return inside_clause(model.group_id, scopes)
 
 
 register(ChatMessage, chat_scope_of, chat_clause)

@@ -145,6 +145,12 @@ def content_scope(group) -> str:
     return PUBLIC if group.kind == "open" else group_scope(group.id)
 
 
+def inside_clause(group_id, scopes: frozenset):
+    """``content_scope`` as SQL, for a row living inside the group ``group_id`` (a column): open
+    groups, and the groups whose scope the user holds."""
+    return or_(group_id.in_(select(Group.id).where(Group.kind == "open")), group_id.in_(ids(scopes, "group:")))
+
+
 def can_view_inside(user, group) -> bool:
     """May ``user`` read the group's forum and member list (not just its landing page)?"""
     return is_staff(user) or content_scope(group) in scopes_for(user)
@@ -155,7 +161,7 @@ def visible_inside(query, user):
     profiles and anything else that lists groups by what happens inside them."""
     if is_staff(user):
         return query
-    return query.where(or_(Group.kind == "open", Group.id.in_(ids(scopes_for(user), "group:"))))
+    return query.where(inside_clause(Group.id, scopes_for(user)))
 
 
 def membership_of(user, group):

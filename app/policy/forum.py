@@ -2,12 +2,12 @@
 resolve through their topic; a removed topic is for staff only. Who may post, edit, remove, move."""
 from __future__ import annotations
 
-from sqlalchemy import and_, or_, select, true
+from sqlalchemy import and_, or_, true
 
 from app.forum.models import Category, Post, Topic
 from app.groups.models import Group
-from app.policy.core import (PUBLIC, STAFF, can_moderate, can_view, content_scope, ids, is_staff, membership_of,
-                             register, signed_in)
+from app.policy.core import (PUBLIC, STAFF, active, can_moderate, can_view, content_scope, inside_clause, is_staff,
+                             membership_of, register, signed_in)
 
 
 def topic_scope_of(topic: Topic) -> str:
@@ -19,9 +19,7 @@ def topic_scope_of(topic: Topic) -> str:
 def topic_clause(model, scopes):
     if scopes is None:
         return true()
-    open_groups = select(Group.id).where(Group.kind == "open")
-    return and_(model.deleted_at.is_(None), or_(
-        model.group_id.is_(None), model.group_id.in_(open_groups), model.group_id.in_(ids(scopes, "group:"))))
+    return and_(model.deleted_at.is_(None), or_(model.group_id.is_(None), inside_clause(model.group_id, scopes)))
 
 
 def post_scope_of(post: Post) -> str:
@@ -39,7 +37,7 @@ register(Post, post_scope_of, post_clause)
 def can_post(user, target) -> bool:
     """Write in a group (members) or a site-wide topic (any active account); archived and locked
     places take no new posts, except from their moderators for locked topics."""
-    if not signed_in(user) or not user.is_active:
+    if not active(user):
         return False
     if isinstance(target, Category):
         return user.is_confirmed  # site-wide categories take topics from any confirmed account
@@ -76,7 +74,7 @@ def can_edit_post(user, post) -> bool:
 
 def can_delete_post(user, post) -> bool:
     """Authors may always take their own words down (health details), even in a locked topic."""
-    if not signed_in(user) or not user.is_active or not can_view(user, post):
+    if not active(user) or not can_view(user, post):
         return False
     return post.author_id == user.id or can_moderate(user, post.topic.group)
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 from flask import abort
 from flask_login import current_user
 from sqlalchemy import false, or_, select, true
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
 from app.groups.models import Group, Membership
-from app.policy.core import (PUBLIC, can_moderate, can_view, can_view_inside, group_scope, ids, is_staff, register,
-                             signed_in)
+from app.policy.core import (PUBLIC, active, can_moderate, can_view, can_view_inside, group_scope, ids, is_staff,
+                             register, signed_in)
 
 
 def group_scope_of(group: Group) -> str:
@@ -31,7 +32,8 @@ def group_or_404(slug: str, *, inside: bool = True) -> Group:
     """The one loader for every route that shows a group or something inside it: load, check,
     then the route processes. Missing, secret-to-outsiders and (with ``inside``) a closed
     group's inside all answer 404 alike, so no route is an existence oracle."""
-    group = db.session.scalar(select(Group).where(Group.slug == slug)) if slug else None
+    group = db.session.scalar(select(Group).where(Group.slug == slug).options(
+        joinedload(Group.owner), selectinload(Group.tags))) if slug else None  # what every group page shows
     if group is None or not can_view(current_user, group) or (inside and not can_view_inside(current_user, group)):
         abort(404)
     return group
@@ -60,7 +62,7 @@ def moderated_groups(query, user):
 def can_create_group(user, kind: str) -> bool:
     """Confirmed members start open and closed groups; secret groups (invisible, so unmoderated
     by the community) only site moderators and admins."""
-    if not signed_in(user) or not user.is_active or not user.is_confirmed:
+    if not active(user) or not user.is_confirmed:
         return False
     return kind != "secret" or is_staff(user)
 

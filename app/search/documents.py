@@ -253,12 +253,19 @@ def models() -> dict:
             "blogpost": (BlogPost, blogpost), "event": (Event, event)}
 
 
-def indexable_ids(kind: str) -> set[int]:
-    """Ids the index should hold for a kind (check compares these with the index)."""
+def indexable(kind: str, query):
+    """Narrow a select() over the kind's model to the rows that are documents: an opening post
+    is part of its topic's document, and drafts and removed posts are never hits, not even for
+    staff. The rebuild, ``check`` and the search's database re-check all ask this."""
     model, _builder = models()[kind]
-    query = select(model.id)
     if kind == "post":
         query = query.where(model.number > 1, model.deleted_at.is_(None))
     if kind == "blogpost":
         query = query.where(model.visibility != "private", model.deleted_at.is_(None))
-    return set(db.session.scalars(query))
+    return query
+
+
+def indexable_ids(kind: str) -> set[int]:
+    """Ids the index should hold for a kind (check compares these with the index)."""
+    model, _builder = models()[kind]
+    return set(db.session.scalars(indexable(kind, select(model.id))))

@@ -156,9 +156,7 @@ def _rows(kind: str, model):
     query = select(model).order_by(model.id)
     if kind in writer.RELATED:
         query = query.options(selectinload(getattr(model, writer.RELATED[kind])))
-    if kind == "post":
-        query = query.where(model.number > 1, model.deleted_at.is_(None))
-    return db.session.scalars(query.execution_options(yield_per=500))
+    return db.session.scalars(documents.indexable(kind, query).execution_options(yield_per=500))
 
 
 def rebuild(base: str, progress: bool = False, fail_after: int | None = None) -> int:

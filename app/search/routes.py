@@ -13,7 +13,7 @@ from urllib.parse import quote, urlencode
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app import policy
 from app.core.text import slugify
@@ -110,7 +110,6 @@ def allowed_ids(by_kind: dict[str, list[int]]) -> dict[str, set[int]]:
     pages: one query per kind (and per RECHECK_CHUNK ids). A count comes first: the index is
     nearly always right, and one number is cheaper than a thousand rows; only when it falls
     short are the ids read."""
-    from sqlalchemy import func
     models = documents.models()
     allowed: dict[str, set[int]] = {}
     for kind, ids in by_kind.items():
@@ -118,13 +117,9 @@ def allowed_ids(by_kind: dict[str, list[int]]) -> dict[str, set[int]]:
         found: set[int] = set()
         for at in range(0, len(ids), RECHECK_CHUNK):
             chunk = ids[at:at + RECHECK_CHUNK]
-            where = select(model.id).where(_among(model.id, chunk))
+            where = documents.indexable(kind, select(model.id).where(_among(model.id, chunk)))
             if TYPE_OF_KIND[kind] == "community":  # the public databases have no access rule
                 where = policy.visible(where, current_user, model)
-            if kind == "post":  # opening posts are part of their topic's document
-                where = where.where(model.deleted_at.is_(None), model.number > 1)
-            if kind == "blogpost":  # drafts and deleted posts are never hits, not even for staff
-                where = where.where(model.deleted_at.is_(None), model.visibility != "private")
             if db.session.scalar(select(func.count()).select_from(where.subquery())) == len(set(chunk)):
                 found.update(chunk)
             else:
