@@ -61,7 +61,14 @@ class Config:
     JOBS_QUEUE = "oncollab"
     JOBS_INLINE = False
 
-    MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+    MAX_CONTENT_LENGTH = 10 * 1024 * 1024  # every request but uploads
+    # The media library (app/media): one file at most MEDIA_MAX_BYTES; images at most
+    # MEDIA_MAX_PIXELS (checked from the header, before decoding: a 50-megapixel bomb is refused);
+    # animations keep their frames up to MEDIA_MAX_ANIMATION_PIXELS in all, else become a still.
+    MEDIA_MAX_BYTES = 50 * 1024 * 1024
+    MEDIA_MAX_PIXELS = 40_000_000
+    MEDIA_MAX_ANIMATION_PIXELS = 100_000_000
+    MEDIA_QUOTA_BYTES = 1024 * 1024 * 1024  # per member
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
@@ -84,6 +91,8 @@ class Config:
     RATELIMIT_REGISTER = "5 per hour"
     RATELIMIT_RESET = "5 per hour"
     RATELIMIT_POSTING = "20 per minute"  # forum topics and replies, per account
+    RATELIMIT_COMPOSER = "120 per minute"  # draft autosaves and previews, per account and route
+    RATELIMIT_ASSISTANT = "60 per minute"  # posting-assistant checks (a script checks after a pause in typing)
 
     BABEL_DEFAULT_LOCALE = "en"
     LANGUAGES = ["en"]

@@ -23,8 +23,10 @@ def register(app: Flask) -> None:
         if request.is_secure:
             response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
         if current_user.is_authenticated or request.method != "GET":
-            # Pages for a signed-in person must never be served from a shared cache.
-            response.headers["Cache-Control"] = "no-store"
+            # Pages for a signed-in person must never be served from a shared cache; their media
+            # files (app/media/serving.py) say "private" themselves: the browser may keep them.
+            if not response.cache_control.private:
+                response.headers["Cache-Control"] = "no-store"
             response.vary.add("Cookie")
         return response
 

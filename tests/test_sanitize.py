@@ -8,9 +8,7 @@ from html.parser import HTMLParser
 import pytest
 from markupsafe import Markup
 
-from app.sanitize import (
-    ALLOWED_TAGS, LINK_REL, SANITIZER_VERSION, clean_html, plain_text, render_markdown,
-)
+from app.sanitize import ALLOWED_TAGS, LINK_REL, SANITIZER_VERSION, clean_html, plain_text, render_markdown
 from tests.factories import BLNS, PAYLOADBOX, POLYGLOTS, data_lines
 
 HANDLERS = {h.strip().lower() for h in data_lines("xss_event_handlers_patt.txt")}
@@ -311,3 +309,31 @@ def test_threads_get_their_own_cleaner_and_markdown():
     expected = [render_markdown(s) for s in samples]
     with ThreadPoolExecutor(max_workers=8) as pool:
         assert list(pool.map(render_markdown, samples)) == expected
+
+
+def test_media_embeds_only_from_this_sites_media_route():
+    from app.sanitize import Embed
+    embeds = {7: Embed("image", "/media/7", "scan", "alt from file", "/media/7/thumb/large", 2000, 1000),
+              8: Embed("video", "/media/8", "clip"), 9: Embed("document", "/media/9", "slides.pdf")}
+    html = str(render_markdown("![](/media/7) ![my words](/media/7) ![v](/media/8) ![d](/media/9) ![gone](/media/10)",
+                               embeds=embeds))
+    assert '<img alt="alt from file" class="media" height="480" loading="lazy" src="/media/7/thumb/large" width="960">' in html
+    assert 'alt="my words"' in html
+    assert '<video class="media" controls preload="metadata" src="/media/8" title="v">' in html
+    assert f'<a class="media-document" href="/media/9" rel="{LINK_REL}">d</a>' in html
+    assert '<span class="media-removed">[file removed]</span>' in html
+    # Without the caller's say-so nothing is embedded, and other sources never are.
+    assert "<img" not in str(render_markdown("![](/media/7) ![x](https://tracker.example/p.png)"))
+    assert str(clean_html('<img src="/media/3/thumb/small" alt="a">')) == '<img src="/media/3/thumb/small" alt="a">'
+    for hostile in ('<img src="https://evil.example/x.png">', '<img src="/media/3/../../x">', '<img src=x onerror=alert(1)>',
+                    '<video src="javascript:alert(1)"></video>', '<img src="/media/3" onload="alert(1)">'):
+        cleaned = str(clean_html(hostile))
+        assert "evil" not in cleaned and "javascript" not in cleaned and "onerror" not in cleaned and "onload" not in cleaned
+        assert "<img src=\"/media/3/" not in cleaned or "alert" not in cleaned
+
+
+def test_mentions_the_caller_resolved_become_profile_links():
+    html = str(render_markdown("@[Clara Klein] and @Clara_Klein, not @[Someone Else] nor `@[Clara Klein]`",
+                               mentions={"clara klein": "/people/4"}))
+    assert html.count(f'<a class="mention" href="/people/4" rel="{LINK_REL}">@Clara Klein</a>') == 2
+    assert "@[Someone Else]" in html and "<code>@[Clara Klein]</code>" in html

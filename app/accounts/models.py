@@ -60,6 +60,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     is_active_account = db.Column(db.Boolean, nullable=False, default=True)
     # Bumped on password change: outstanding reset links die with the old password.
     credentials_changed_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    # A picture from the member's media library (app/media); no foreign key: media rows point
+    # at users, and deleting a file clears this (app/media/services.py).
+    avatar_id = db.Column(db.Integer)
 
     sessions = db.relationship("UserSession", back_populates="user", cascade="all, delete-orphan")
     profile_fields = db.relationship("ProfileField", back_populates="user", cascade="all, delete-orphan")

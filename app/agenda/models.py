@@ -50,6 +50,9 @@ class Event(TimestampMixin, db.Model):
     visibility = db.Column(db.String(10), nullable=False, default="public")
     created_by = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False, index=True)
     cancelled_at = db.Column(db.DateTime)
+    # From the organiser's media library (app/media): a cover picture and the programme (PDF).
+    cover_id = db.Column(db.Integer)
+    programme_id = db.Column(db.Integer)
 
     centre = db.relationship("Centre")
     group = db.relationship("Group")

@@ -38,6 +38,7 @@ class BlogPost(TimestampMixin, db.Model):
     published_at = db.Column(db.DateTime)  # first time it was made non-private; kept after that
     deleted_at = db.Column(db.DateTime)
     deleted_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    cover_id = db.Column(db.Integer)  # a picture from the author's media library (app/media)
 
     author = db.relationship("User", foreign_keys=[author_id])
     group = db.relationship("Group")

@@ -57,6 +57,8 @@ group_deleted = DomainEvent("group-deleted")  # sender=group id, topic_ids=[...]
 
 # Accounts. sender=user id
 sessions_ended = DomainEvent("sessions-ended")  # sender=user id, token=str|None (only), keep=str|None
+# The media library (app/media)
+media_deleted = DomainEvent("media-deleted")  # sender=media id, places=[(parent_type, parent_id)] that embedded it
 
 ALL = (post_created, post_edited, post_removed, topic_removed, topic_moved, chat_message_posted,
-       chat_message_changed, membership_changed, group_kind_changed, group_deleted, sessions_ended)
+       chat_message_changed, membership_changed, group_kind_changed, group_deleted, sessions_ended, media_deleted)

@@ -35,3 +35,13 @@ def clean_body(value, field: str = "body") -> str:
     if len(text) > BODY_MAX:
         raise ServiceError(_("Posts can be at most %(limit)d characters long.", limit=BODY_MAX), field)
     return text
+
+
+def initials(name: str) -> str:
+    """What an avatar shows when there is no picture: the first letters of the first and last
+    words ("Clara Klein" -> "CK"; "Dr Clara Klein" -> "DK"), a single letter for one word."""
+    words = [w for w in (name or "").split() if w[:1].isalnum()]
+    if not words:
+        return "?"
+    letters = words[0][0] + (words[-1][0] if len(words) > 1 else "")
+    return letters.upper()

@@ -40,6 +40,7 @@ class Group(TimestampMixin, db.Model):
     network = db.Column(db.String(40), nullable=False, default="", index=True)
     owner_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False, index=True)
     archived_at = db.Column(db.DateTime)
+    avatar_id = db.Column(db.Integer)  # a picture from the media library (app/media); cleared when deleted
 
     owner = db.relationship("User", foreign_keys=[owner_id])
     tags = db.relationship("GroupTag", back_populates="group", cascade="all, delete-orphan", order_by="GroupTag.tag")

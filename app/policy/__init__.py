@@ -36,6 +36,8 @@ from app.policy.forum import (can_delete_post, can_edit_post, can_manage_categor
                               can_post, can_start_topic)
 from app.policy.groups import (can_create_group, can_manage_group, can_moderate_member, group_or_404,  # noqa: F401
                                moderated_groups, readers_inside)
+from app.policy.media import (can_embed, can_manage_media, can_upload, media_parent, media_scopes,  # noqa: F401
+                              shareable_groups)
 
 # What templates ask about one object on a page: "may I show the Edit / Remove button?"
 _EDIT = {Post: can_edit_post, BlogPost: can_edit_blog_post, Event: can_edit_event}

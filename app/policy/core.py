@@ -109,10 +109,14 @@ def scope_of(obj) -> str:
 
 
 def can_view(user, obj) -> bool:
+    """A row's scope is one string; a file shown in several places has a set (policy/media)."""
     if obj is None:
         return False
-    scope = scope_of(obj)
-    return is_staff(user) or scope in scopes_for(user)
+    scope = scope_of(obj)  # first: a type without a rule raises, even for staff
+    if is_staff(user):
+        return True
+    held = scopes_for(user)
+    return scope in held if isinstance(scope, str) else not held.isdisjoint(scope)
 
 
 def visible(query, user, model: type):

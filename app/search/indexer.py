@@ -1,4 +1,5 @@
-"""The only SQLAlchemy session hooks in the app, and what the index should hold.
+"""The search index's SQLAlchemy session hooks, and what the index should hold (the only other
+session hook keeps media uses in step: app/media/uses.py).
 
 At flush, the hooks work out which documents a change touches (a group's kind restamps its
 topics, replies, events and blog posts; a topic its replies; a trial site its trial; a centre's
