@@ -15,8 +15,8 @@ def create_app(config=None, **overrides) -> Flask:
 
     # The package imports its own modules here, not at the top: importing any app module runs
     # this file first, and nothing may load at import time (DESIGN 2).
-    from app import (accounts, agenda, blog, chat, cli, db_setup, directory, errors, forum, groups, guidelines, mail,
-                     main, notifications, realtime, search, security, templating, trials)
+    from app import (accounts, agenda, blog, chat, cli, composer, db_setup, directory, errors, forum, groups,
+                     guidelines, mail, main, media, notifications, realtime, search, security, templating, trials)
     from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db_setup.register(app)
@@ -30,8 +30,8 @@ def create_app(config=None, **overrides) -> Flask:
     templating.register(app)
     mail.register(app)
     cli.register(app)
-    for feature in (main, accounts, groups, forum, blog, agenda, notifications, chat, directory, trials, guidelines,
-                    search):
+    for feature in (main, accounts, groups, media, composer, forum, blog, agenda, notifications, chat, directory, trials,
+                    guidelines, search):
         feature.init_app(app)
     # After the features: Flask-SocketIO gives a new server only the handlers imported before it.
     realtime.init_app(app)  # Socket.IO: same-origin only, message queue from config

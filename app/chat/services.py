@@ -12,13 +12,14 @@ from sqlalchemy.orm import joinedload
 from app import policy
 from app.accounts.mentions import resolve_mentions
 from app.chat.models import ChatMention, ChatMessage, ChatRoom
+from app.composer.render import render_for
 from app.core import events
 from app.core.errors import ServiceError
 from app.core.text import UNSTORABLE
 from app.extensions import db
 from app.forum.services import create_topic
 from app.models_base import utcnow
-from app.sanitize import SANITIZER_VERSION, render_markdown
+from app.sanitize import SANITIZER_VERSION
 
 PAGE = 50  # messages per history page
 CATCH_UP_MAX = 200  # a client further behind than this reloads the page instead
@@ -64,9 +65,13 @@ def post_message(group, author, *, body) -> ChatMessage:
         raise ChatError(_("Only members of this group can write in its live discussion. Join the group first."),
                         status=403, code="denied")
     body = clean_body(body)
+    try:
+        html = str(render_for(author.id, body))
+    except ServiceError as error:  # an image nobody described yet
+        raise ChatError(error.message) from None
     seq = _next_seq(group.id)
     message = ChatMessage(group_id=group.id, seq=seq, author_id=author.id, body=body,
-                          body_html=str(render_markdown(body)), html_version=SANITIZER_VERSION, created_at=utcnow())
+                          body_html=html, html_version=SANITIZER_VERSION, created_at=utcnow())
     db.session.add(message)
     db.session.flush()
     mentioned = _mentions(message, group, author)

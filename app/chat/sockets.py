@@ -11,10 +11,12 @@ from flask_babel import gettext as _
 from app import policy, realtime
 from app.chat import services
 from app.chat.models import ChatMessage
+from app.composer.confirm import confirm_payload, warnings_to_confirm
 from app.core import events
 from app.core.clock import iso, utcnow
 from app.extensions import db, socketio
 from app.groups.models import Group
+from app.media.embeds import avatar_of
 from app.realtime import int_arg, parse_since
 
 
@@ -24,7 +26,7 @@ def message_payload(message: ChatMessage) -> dict:
     return {
         "group": message.group_id, "id": message.id, "seq": message.seq,
         "author": {"id": message.author_id, "name": message.author.display_name,
-                   "url": url_for("accounts.profile", user_id=message.author_id)},
+                   "url": url_for("accounts.profile", user_id=message.author_id), **avatar_of(message.author)},
         "body_html": None if removed else message.body_html,
         "removed": removed, "created_at": iso(message.created_at),
         "topic_url": url_for("forum.topic", topic_id=message.topic_id) if message.topic_id and not removed else None,
@@ -67,7 +69,8 @@ def leave_chat(data=None):
 
 @socketio.on("chat")
 def chat(data=None):
-    """Same service as the HTML form; nothing is stored when a limit says no."""
+    """Same service as the HTML form; nothing is stored when a limit says no, nor before the writer
+    confirms the posting assistant's warnings."""
     user = realtime.viewer()
     if user is None:
         return realtime.refuse("login", _("Please log in to write."))
@@ -83,12 +86,26 @@ def chat(data=None):
     if not realtime.allowed_rate("message", user.id):
         return realtime.refuse("rate_limited", _("You are sending messages too quickly. Please wait a few seconds "
                                                  "and try again; this message was not sent."))
+    if refusal := _unconfirmed_warnings(body, data, policy.can_post(user, group)):
+        return refusal
     try:
         message = services.post_message(group, user, body=body)
     except services.ChatError as error:
         db.session.rollback()
         return realtime.refuse(error.code, error.message)
     return {"ok": True, "id": message.id, "seq": message.seq}
+
+
+def _unconfirmed_warnings(body: str, data: dict, allowed: bool) -> dict | None:
+    """The posting assistant's "look first" as a refusal (code "confirm", with the warnings), unless
+    the client resent with ``confirm: true``; only for someone allowed to post (others get the
+    service's reason)."""
+    warnings = warnings_to_confirm(body, data.get("confirm")) if allowed else []
+    if not warnings:
+        return None
+    answer = confirm_payload(warnings)
+    return realtime.refuse("confirm", answer["message"], warnings=answer["warnings"],
+                           guidelines_url=answer["guidelines_url"])
 
 
 @socketio.on("chat_typing")

@@ -2,13 +2,16 @@
 
 Writes authenticate with the session cookie and carry the CSRF token in ``X-CSRFToken``
 (CSRFProtect checks it before the view runs). Token auth for third-party clients is not offered
-yet. Errors are ``{"error": {"code", "message", "fields"?}}``, like app.errors."""
+yet. Errors are ``{"error": {"code", "message", "fields"?}}``, like app.errors. A text the posting
+assistant has warnings about answers 409 with ``"code": "confirm"`` and the ``warnings``; sending
+it again with ``"confirm": true`` publishes it (app/composer/confirm.py)."""
 from flask import abort, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from app import policy
+from app.composer.confirm import CONFIRM_STATUS, confirm_payload, warnings_to_confirm
 from app.core.errors import ServiceError
 from app.core.pagination import page_arg
 from app.extensions import db
@@ -66,6 +69,18 @@ def _error(status: int, message: str, fields: dict | None = None):
 
 def _service_error(error: ServiceError):
     return _error(error.status, error.message, {error.field: [error.message]} if error.field else None)
+
+
+def _needs_confirmation(data: dict, allowed: bool, *texts):
+    """The posting assistant's answer when it has warnings and the client did not send
+    ``"confirm": true``: 409 ``{"error": {...}, "code": "confirm", "warnings": [...]}``; else None.
+    Only for a writer who is ``allowed`` to publish there: anyone else gets the service's refusal."""
+    warnings = warnings_to_confirm("\n\n".join(t for t in texts if t), data.get("confirm")) if allowed else []
+    if not warnings:
+        return None
+    extra = confirm_payload(warnings)
+    body = {"code": CONFIRM_STATUS, "message": extra.pop("message")}
+    return jsonify(error=body, **extra), CONFIRM_STATUS
 
 
 def _payload() -> dict:
@@ -145,6 +160,9 @@ def api_create_topic():
                       {"category": [_("Give a category or a group.")]})
     try:
         title, body = _texts(data, "title", "body")
+        allowed = policy.can_start_topic(user, group if group is not None else category)
+        if (answer := _needs_confirmation(data, allowed, title, body)) is not None:
+            return answer
         topic = services.create_topic(user, title=title, body=body, group=group, category=category)
     except ServiceError as error:
         return _service_error(error)
@@ -157,8 +175,11 @@ def api_create_reply(topic_id):
     user = _signed_in_user()
     topic = policy.get_visible_or_404(Topic, topic_id)
     data = _payload()
+    body = _texts(data, "body")[0]
+    if (answer := _needs_confirmation(data, policy.can_post(user, topic), body)) is not None:
+        return answer
     try:
-        post = services.create_reply(topic, user, body=_texts(data, "body")[0], quote_of=data.get("quote_of"))
+        post = services.create_reply(topic, user, body=body, quote_of=data.get("quote_of"))
     except ServiceError as error:
         return _service_error(error)
     return jsonify(post=post_json(post)), 201
@@ -171,6 +192,8 @@ def api_edit_post(post_id):
     data = _payload()
     try:
         title, body = _texts(data, "title", "body")
+        if (answer := _needs_confirmation(data, policy.can_edit_post(user, post), title, body)) is not None:
+            return answer
         services.edit_post(post, user, body=post.body if body is None else body, title=title)
     except ServiceError as error:
         return _service_error(error)

@@ -1,13 +1,16 @@
 """Writing through HTML forms: new topics, replies, edits, removal and edit history. Each route
 loads what it acts on with the policy (404 when invisible), then hands over to the service,
-which decides the rest (403 with a reason); a refused form is shown again with the typed text."""
-from flask import abort, flash, redirect, render_template, url_for
+which decides the rest (403 with a reason); a refused form is shown again with the typed text,
+and so is a text the posting assistant has warnings about, until the writer ticks "Publish anyway"
+(app/composer/confirm.py)."""
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app import policy
+from app.composer.confirm import CONFIRM_STATUS, warnings_to_confirm
 from app.core.auth import login_required
 from app.core.errors import ServiceError
 from app.extensions import db
@@ -46,26 +49,30 @@ def new_group_topic(slug):
 
 def _new_topic(category, group, cancel_url):
     form = TopicForm()
-    status = 200
+    status, warnings = 200, []
     home = group if group is not None else category
     allowed = policy.can_start_topic(current_user, home)
     if not allowed:
         # An open group's forum is readable by all, but only members write in it: join first.
         status = 403
     elif form.validate_on_submit():
-        try:
-            topic = services.create_topic(viewer(), title=form.title.data, body=form.body.data,
-                                          group=group, category=category)
-        except ServiceError as error:
-            attach_error(form, error)
-            status = error.status
+        warnings = warnings_to_confirm(f"{form.title.data or ''}\n\n{form.body.data}", request.form)
+        if warnings:
+            status = CONFIRM_STATUS  # shown again with the assistant's warnings; nothing saved yet
         else:
-            flash(_("Your topic is published."), "success")
-            return redirect(topic_url(topic))
+            try:
+                topic = services.create_topic(viewer(), title=form.title.data, body=form.body.data,
+                                              group=group, category=category)
+            except ServiceError as error:
+                attach_error(form, error)
+                status = error.status
+            else:
+                flash(_("Your topic is published."), "success")
+                return redirect(topic_url(topic))
     elif form.is_submitted():
         status = 400
     return render_template("forum/new_topic.html", form=form, home=home, group=group,
-                           cancel_url=cancel_url, allowed=allowed), status
+                           cancel_url=cancel_url, allowed=allowed, warnings=warnings), status
 
 
 @bp.post("/t/<int(max=2147483647):topic_id>/reply")
@@ -76,6 +83,10 @@ def reply(topic_id):
     form = ReplyForm()
     if not form.validate_on_submit():
         return render_topic(topic, form, status=400, page=page_count(topic))
+    # Warnings only for someone who may reply: anyone else gets the service's reason (403).
+    warnings = warnings_to_confirm(form.body.data, request.form) if policy.can_post(current_user, topic) else []
+    if warnings:
+        return render_topic(topic, form, status=CONFIRM_STATUS, page=page_count(topic), warnings=warnings)
     try:
         post = services.create_reply(topic, viewer(), body=form.body.data, quote_of=form.quote_of.data or None)
     except ServiceError as error:
@@ -93,23 +104,28 @@ def edit_post(post_id):
     if not policy.can_edit_post(current_user, post):
         abort(403, _("You cannot edit this post."))
     form = EditForm()
-    status = 200
+    status, warnings = 200, []
     if not form.is_submitted():
         form.body.data = post.body
         form.title.data = post.topic.title
     elif form.validate():
-        try:
-            services.edit_post(post, viewer(), body=form.body.data,
-                               title=form.title.data if post.number == 1 else None)
-        except ServiceError as error:
-            attach_error(form, error)
-            status = error.status
+        text = f"{form.title.data or ''}\n\n{form.body.data}" if post.number == 1 else form.body.data
+        warnings = warnings_to_confirm(text, request.form)
+        if warnings:
+            status = CONFIRM_STATUS
         else:
-            flash(_("Your changes are saved."), "success")
-            return redirect(post_url(post))
+            try:
+                services.edit_post(post, viewer(), body=form.body.data,
+                                   title=form.title.data if post.number == 1 else None)
+            except ServiceError as error:
+                attach_error(form, error)
+                status = error.status
+            else:
+                flash(_("Your changes are saved."), "success")
+                return redirect(post_url(post))
     else:
         status = 400
-    return render_template("forum/edit_post.html", form=form, post=post, topic=post.topic), status
+    return render_template("forum/edit_post.html", form=form, post=post, topic=post.topic, warnings=warnings), status
 
 
 @bp.post("/p/<int(max=2147483647):post_id>/delete")

@@ -89,9 +89,10 @@ def topic(topic_id, slug=None):
     return render_topic(topic, form)
 
 
-def render_topic(topic: Topic, form, *, status: int = 200, page: int | None = None, form_error: str | None = None):
+def render_topic(topic: Topic, form, *, status: int = 200, page: int | None = None, form_error: str | None = None,
+                 warnings=()):
     data = queries.topic_page(topic, current_user, page or page_arg())
-    return render_template("forum/topic.html", p=data, topic=topic, form=form, form_error=form_error,
+    return render_template("forum/topic.html", p=data, topic=topic, form=form, form_error=form_error, warnings=warnings,
                            watch_form=WatchForm(level=data.level),
                            feed_url=url_for("forum.topic_feed", topic_id=topic.id)), status
 

@@ -8,13 +8,14 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import policy
+from app.composer.render import render_for
 from app.core import events
 from app.core.errors import Denied, NeedsConfirmation, ServiceError
 from app.core.text import UNSTORABLE, clean_body, clean_title, slugify
 from app.extensions import db
 from app.forum.models import WATCH_LEVELS, Category, Post, PostRevision, Subscription, Topic, TopicRead
 from app.models_base import utcnow
-from app.sanitize import SANITIZER_VERSION, render_markdown
+from app.sanitize import SANITIZER_VERSION
 
 NAME_MAX = 120
 DESCRIPTION_MAX = 2_000
@@ -68,8 +69,9 @@ def _unique_slug(name: str) -> str:
 
 # --- topics and posts --------------------------------------------------------------------------
 
-def render_body(body: str) -> str:
-    return str(render_markdown(body))
+def render_body(body: str, author_id: int, *, strict: bool = True) -> str:
+    """The stored HTML of a post: the author's own media embedded, mentions linked."""
+    return str(render_for(author_id, body, strict=strict))
 
 
 def create_topic(author, *, title: str, body: str, group=None, category=None) -> Topic:
@@ -86,7 +88,7 @@ def create_topic(author, *, title: str, body: str, group=None, category=None) ->
     topic = Topic(title=title, author_id=author.id, group=group, category=category, post_count=1,
                   last_post_at=now, created_at=now)
     db.session.add(topic)
-    post = Post(topic=topic, number=1, author_id=author.id, body=body, body_html=render_body(body),
+    post = Post(topic=topic, number=1, author_id=author.id, body=body, body_html=render_body(body, author.id),
                 html_version=SANITIZER_VERSION, created_at=now)
     db.session.add(post)
     db.session.flush()
@@ -119,7 +121,7 @@ def create_reply(topic: Topic, author, *, body: str, quote_of=None) -> Post:
         .returning(Topic.__table__.c.post_count)).scalar_one()
     set_committed_value(topic, "post_count", number)
     set_committed_value(topic, "last_post_at", now)
-    post = Post(topic=topic, number=number, author_id=author.id, body=body, body_html=render_body(body),
+    post = Post(topic=topic, number=number, author_id=author.id, body=body, body_html=render_body(body, author.id),
                 html_version=SANITIZER_VERSION, created_at=now, quote_of_id=quoted.id if quoted else None)
     db.session.add(post)
     db.session.flush()
@@ -163,7 +165,7 @@ def edit_post(post: Post, editor, *, body: str, title: str | None = None) -> Pos
     previous_body = post.body
     db.session.add(PostRevision(post_id=post.id, editor_id=editor.id, previous_body=post.body,
                                 previous_title=topic.title if new_title != topic.title else None))
-    post.body, post.body_html, post.html_version = body, render_body(body), SANITIZER_VERSION
+    post.body, post.body_html, post.html_version = body, render_body(body, post.author_id), SANITIZER_VERSION
     post.edited_at, post.edited_by_id = utcnow(), editor.id
     topic.title = new_title
     db.session.commit()
@@ -294,6 +296,6 @@ def rerender_stale(batch: int = 500) -> int:
         if not posts:
             return done
         for post in posts:
-            post.body_html, post.html_version = render_body(post.body), SANITIZER_VERSION
+            post.body_html, post.html_version = render_body(post.body, post.author_id, strict=False), SANITIZER_VERSION
         db.session.commit()
         done += len(posts)

@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from app import policy, realtime
+from app.composer.confirm import confirm_payload, warnings_to_confirm
 from app.core import events
 from app.core.clock import iso, utcnow
 from app.core.errors import ServiceError
@@ -18,6 +19,7 @@ from app.extensions import db, socketio
 from app.forum import services
 from app.forum.models import Post, Topic
 from app.forum.queries import badges_for
+from app.media.embeds import avatar_of
 from app.realtime import int_arg, parse_since
 
 CATCH_UP_MAX = 200
@@ -30,7 +32,8 @@ def post_payload(post: Post, badge: dict | None = None) -> dict:
     return {
         "topic": post.topic_id, "id": post.id, "number": post.number,
         "author": {"id": post.author_id, "name": post.author.display_name,
-                   "url": url_for("accounts.profile", user_id=post.author_id), **(badge or {})},
+                   "url": url_for("accounts.profile", user_id=post.author_id), **avatar_of(post.author),
+                   **(badge or {})},
         "body_html": None if removed else post.body_html,
         "removed": removed, "removed_by_author": removed and post.removed_by_author,
         "created_at": iso(post.created_at), "edited": bool(post.edited_at) and not removed,
@@ -95,6 +98,12 @@ def reply(data=None):
     if not realtime.allowed_rate("message", user.id):
         return realtime.refuse("rate_limited", _("You are sending messages too quickly. Please wait a few seconds "
                                                  "and try again; this reply was not posted."))
+    # The posting assistant: warnings first, unless the client resent with confirm: true.
+    warnings = warnings_to_confirm(body, data.get("confirm")) if policy.can_post(user, topic) else []
+    if warnings:
+        answer = confirm_payload(warnings)
+        return realtime.refuse("confirm", answer["message"], warnings=answer["warnings"],
+                               guidelines_url=answer["guidelines_url"])
     try:
         post = services.create_reply(topic, user, body=body, quote_of=data.get("quote_of") or None)
     except ServiceError as error:

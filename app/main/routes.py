@@ -35,6 +35,12 @@ def privacy():
     return render_template("main/privacy.html", version=current_app.config["TERMS_VERSION"])
 
 
+@bp.get("/community-guidelines")
+def community_guidelines():
+    """The rules the posting assistant links to when it warns; plain words, one page."""
+    return render_template("main/community_guidelines.html")
+
+
 @bp.get("/healthz")
 @csrf.exempt
 def healthz():

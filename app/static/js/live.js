@@ -6,7 +6,9 @@
    - inserts new posts/messages as they are saved, edits and removals too, in order, once each;
    - after a lost connection, rejoins with the last number it has and the server sends the rest;
    - shows "N new replies" when the reader is elsewhere on the page, who is typing, who is reading;
-   - sends the reply/chat form over the socket (falls back to the normal POST when offline).
+   - sends the reply/chat form over the socket (falls back to the normal POST when offline);
+   - when the posting assistant has warnings (answer code "confirm"), shows them next to the form
+     with a "Send anyway" button that sends the same text again with confirm: true.
    Server HTML (body_html) is sanitiser output; everything else is inserted with textContent. */
 (function () {
   "use strict";
@@ -72,6 +74,16 @@
   }
 
   /* --- building entries ------------------------------------------------------------------- */
+  function avatarNode(author) {  // the same markup as _macros/avatar.html: a picture, or initials
+    if (author.avatar) {
+      var img = el("img", "avatar");
+      img.src = author.avatar; img.alt = ""; img.width = 40; img.height = 40;
+      return img;
+    }
+    var span = el("span", "avatar avatar-initials", author.initials || "?");
+    span.setAttribute("aria-hidden", "true");
+    return span;
+  }
   function postNode(p) {
     var li = el("li", "post is-live");
     li.id = "p" + p.id;
@@ -79,6 +91,7 @@
     var article = el("article");
     article.setAttribute("aria-labelledby", "p" + p.id + "-by");
     var header = el("header", "post-header");
+    header.appendChild(avatarNode(p.author));
     var h = el("h2", "post-author");
     h.id = "p" + p.id + "-by";
     var who = el("a", null, p.author.name);
@@ -132,6 +145,7 @@
     var at = el("a", "small chat-time");
     at.href = "#m" + m.seq;
     at.appendChild(when(m.created_at));
+    meta.appendChild(avatarNode(m.author));
     meta.appendChild(who);
     meta.appendChild(document.createTextNode(" "));
     meta.appendChild(at);
@@ -270,7 +284,10 @@
   socket.on("connect", join);
   socket.on("disconnect", function () { if (!stopped) { say(t("lost")); } });
   socket.on("connect_error", function () { if (!stopped && everConnected) { say(t("lost")); } });
-  socket.on("error", function (answer) { showError(answer && answer.reason); });
+  socket.on("error", function (answer) {
+    if (answer && answer.code === "confirm") { return; }  // shown as the warnings box by the sender
+    showError(answer && answer.reason);
+  });
   socket.on(isTopic ? "post" : "chat_message", function (item) {
     if (item && item[isTopic ? "topic" : "group"] === objectId) { receive(item); }
   });
@@ -320,12 +337,50 @@
         if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); form.requestSubmit ? form.requestSubmit() : form.submit(); }
       });
     }
-    form.addEventListener("submit", function (e) {
-      if (!socket.connected || stopped) { return; }  // the plain POST still works
-      e.preventDefault();
+    var warnEl = null;
+    function clearWarnings() {
+      if (warnEl && warnEl.parentNode) { warnEl.parentNode.removeChild(warnEl); }
+      warnEl = null;
+      var served = document.getElementById("assistant-warnings");  // the no-JS box of a re-shown form
+      if (served && served.parentNode) { served.parentNode.removeChild(served); }
+    }
+    function sendAnyway() {
+      if (socket.connected && !stopped) { send(true); return; }
+      var anyway = el("input");  // offline: the plain POST, with the form's own "publish anyway"
+      anyway.type = "hidden"; anyway.name = "publish_anyway"; anyway.value = "1";
+      form.appendChild(anyway);
+      form.submit();
+    }
+    function showWarnings(answer) {
+      clearWarnings();
+      warnEl = el("div", "notice assistant-warnings");
+      warnEl.setAttribute("role", "alert");
+      var title = el("p");
+      title.appendChild(el("strong", null, t("checkFirst")));
+      warnEl.appendChild(title);
+      var list = el("ul");
+      (answer.warnings || []).forEach(function (w) { list.appendChild(el("li", null, w && w.message)); });
+      warnEl.appendChild(list);
+      var url = answer.guidelines_url;
+      if (typeof url === "string" && url.charAt(0) === "/" && url.charAt(1) !== "/" && url.charAt(1) !== "\\") {
+        var more = el("p"), link = el("a", null, t("guidelines"));
+        link.href = url;
+        more.appendChild(link);
+        warnEl.appendChild(more);
+      }
+      warnEl.appendChild(el("p", "small", t("notSentYet")));
+      var again = el("button", "button-small button-secondary", t(isTopic ? "postAnyway" : "sendAnyway"));
+      again.type = "button";
+      again.addEventListener("click", sendAnyway);
+      warnEl.appendChild(again);
+      form.insertBefore(warnEl, errorEl && errorEl.parentNode === form ? errorEl : form.querySelector("button[type=submit]"));
+    }
+    function send(confirm) {
       showError("");
       var data = { body: box.value };
       data[isTopic ? "topic" : "group"] = objectId;
+      var ticked = form.querySelector('input[name="publish_anyway"]');
+      if (confirm || (ticked && ticked.checked)) { data.confirm = true; }
       var quote = form.querySelector("#quote_of");
       if (quote && quote.value) { data.quote_of = quote.value; }
       var button = form.querySelector("button[type=submit]");
@@ -333,13 +388,20 @@
       socket.timeout(15000).emit(isTopic ? "reply" : "chat", data, function (err, answer) {
         if (button) { button.disabled = false; }
         if (err) { showError(t("notSent")); return; }
+        if (answer && answer.code === "confirm") { showWarnings(answer); return; }
         if (!answer || !answer.ok) { return; }  // the "error" event already explained why
+        clearWarnings();
         if (box.value === data.body) { box.value = ""; }  // keep whatever was typed meanwhile
         if (quote) { quote.value = ""; }
         if (isTopic && !onLastPage && answer.url) { window.location.href = answer.url; return; }
         say(t(isTopic ? "posted" : "sent"));
         box.focus();
       });
+    }
+    form.addEventListener("submit", function (e) {
+      if (!socket.connected || stopped) { return; }  // the plain POST still works
+      e.preventDefault();
+      send(false);
     });
   }
 }());
