@@ -75,6 +75,7 @@ bench: install-dev wrk
 	$(PY) -m bench.search_bench --docs 100000
 	$(PY) -m bench.search_rebuild --trials 100000
 	$(PY) -m bench.search_pages --trials 10000 --seconds 5
+	$(PY) -m bench.media_bench --seconds 5
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app import policy
+from app.core.text import initials
 
 
 def select_locale() -> str:
@@ -34,6 +35,7 @@ def _translations():
 def register(app: Flask) -> None:
     app.jinja_env.filters["date"] = _format_date
     app.jinja_env.filters["datetime"] = _format_datetime
+    app.jinja_env.filters["initials"] = initials  # avatars without a picture
     app.jinja_env.trim_blocks = True
     # Templates ask the policy about the object they show; they never compute rights themselves.
     app.add_template_global(lambda obj: policy.can_edit(current_user, obj), "can_edit")

@@ -83,6 +83,16 @@ CHANNELS = {
     "blog_edit_form": "/blog/{blog}/edit",
     "blog_delete_form": "/blog/{blog}/delete",
     "new_blog_form": "/blog/new?group={slug}",
+    # Media files (policy/media.py): a file is visible wherever a place that shows it is. {media}
+    # is the owner's image embedded in the published group blog post, {media_draft} the owner's
+    # image embedded only in a draft group blog post (a draft grants nothing beyond its author).
+    "media_published": "/media/{media}",
+    "media_published_thumb": "/media/{media}/thumb/small",
+    "media_published_about": "/media/{media}/about",
+    "media_draft": "/media/{media_draft}",
+    "media_draft_thumb": "/media/{media_draft}/thumb/large",
+    "media_draft_about": "/media/{media_draft}/about",
+    "group_files": "/groups/{slug}/files",
 }
 
 #        visitor outsider requester member group_mod banned site_mod admin
@@ -100,6 +110,8 @@ NOT_YOURS_PRIVATE = row(302, 404, 404, 403, 200, 404, 200, 200)
 # Writing in a group: its members only (site staff are not members of these groups).
 MEMBERS_WRITE_OPEN = row(302, 403, 403, 200, 200, 403, 403, 403)
 MEMBERS_WRITE_PRIVATE = row(302, 404, 404, 200, 200, 404, 403, 403)
+# Only the author and site staff (a draft's file: the author is the owner, not a role here).
+STAFF_ONLY = row(404, 404, 404, 404, 404, 404, 200, 200)
 
 EXPECTED = {
     # The landing page: public for open and closed groups, invisible for secret ones.
@@ -234,6 +246,30 @@ EXPECTED = {
     ("new_blog_form", "open"): MEMBERS_WRITE_OPEN,
     ("new_blog_form", "closed"): MEMBERS_WRITE_PRIVATE,
     ("new_blog_form", "secret"): MEMBERS_WRITE_PRIVATE,
+    # Media: embedded in the published group post, a file reads exactly like the post; embedded
+    # in a draft only, nobody but its owner (not in ROLES) and site staff.
+    ("media_published", "open"): INSIDE_OPEN,
+    ("media_published", "closed"): INSIDE_PRIVATE,
+    ("media_published", "secret"): INSIDE_PRIVATE,
+    ("media_published_thumb", "open"): INSIDE_OPEN,
+    ("media_published_thumb", "closed"): INSIDE_PRIVATE,
+    ("media_published_thumb", "secret"): INSIDE_PRIVATE,
+    ("media_published_about", "open"): INSIDE_OPEN,
+    ("media_published_about", "closed"): INSIDE_PRIVATE,
+    ("media_published_about", "secret"): INSIDE_PRIVATE,
+    ("media_draft", "open"): STAFF_ONLY,
+    ("media_draft", "closed"): STAFF_ONLY,
+    ("media_draft", "secret"): STAFF_ONLY,
+    ("media_draft_thumb", "open"): STAFF_ONLY,
+    ("media_draft_thumb", "closed"): STAFF_ONLY,
+    ("media_draft_thumb", "secret"): STAFF_ONLY,
+    ("media_draft_about", "open"): STAFF_ONLY,
+    ("media_draft_about", "closed"): STAFF_ONLY,
+    ("media_draft_about", "secret"): STAFF_ONLY,
+    # A group's shared files: inside the group, like its forum.
+    ("group_files", "open"): INSIDE_OPEN,
+    ("group_files", "closed"): INSIDE_PRIVATE,
+    ("group_files", "secret"): INSIDE_PRIVATE,
 }
 
 # Forms behind a login: a 302 there must go to the login page (not somewhere else).
@@ -245,7 +281,7 @@ LOGIN_FORMS = {"edit_topic_form", "edit_reply_form", "post_history", "move_form"
 # visible() clause that drops what a viewer may read fails here too, not only a leak).
 SHOWS = {"topic": "topic", "api_topic": "topic", "group_feed": "topic", "topic_feed": "topic",
          "event": "event", "event_ics": "event", "group_events": "event",
-         "blog_post": "blog", "group_blog": "blog", "group_blog_feed": "blog"}
+         "blog_post": "blog", "group_blog": "blog", "group_blog_feed": "blog", "media_published_about": "media"}
 
 # Channels that list groups: is the group's name shown to this role at all?
 #        visitor outsider requester member group_mod banned site_mod admin
@@ -298,7 +334,7 @@ JOIN_SHOWS = {"topic_room": "reply", "chat_room": "live"}
 
 def build_world(app) -> dict:
     tag = uuid.uuid4().hex[:12]
-    with app.app_context():
+    with app.test_request_context():  # a request context: bodies that embed media render their URLs
         users = {name: make_user(display_name=f"{name.title()} {tag}") for name in
                  ("owner", "outsider", "requester", "member", "group_mod", "banned", "peer")}
         users["site_mod"] = make_user(display_name=f"Sitemod {tag}", site_role="moderator")
@@ -321,13 +357,19 @@ def build_world(app) -> dict:
             opening = db.session.scalar(select(Post.id).where(Post.topic_id == topic.id, Post.number == 1))
             event = make_event(users["owner"], group=group, visibility="group", title=f"{kind} event {tag}",
                                description=f"{kind} agenda {tag}")
+            from app.media.services import upload
+            from tests.test_media_gauntlet import png
+            photo = upload(users["owner"], "photo.png", png(), title=f"{kind} photo {tag}", alt="A photo")
+            draft_photo = upload(users["owner"], "draft.png", png(), title=f"{kind} draft photo {tag}", alt="A photo")
             post = make_blog_post(users["owner"], group=group, visibility="group", title=f"{kind} blog {tag}",
-                                  body=f"{kind} words {tag}")
+                                  body=f"{kind} words {tag}\n\n![A photo](/media/{photo.id})")
+            make_blog_post(users["owner"], group=group, visibility="private", title=f"{kind} draft {tag}",
+                           body=f"Not yet ![A photo](/media/{draft_photo.id})")
             assert event.visibility == "group" and post.visibility == "group" and post.published_at is not None
             world["groups"][kind] = {"id": group.id, "slug": group.slug, "name": group.name,
                                      "tag": f"{kind}tag{tag}", "topic": topic.id, "opening": opening,
                                      "reply": reply.id, "seq": seq, "event": event.id, "blog": post.id,
-                                     "blog_slug": post.slug}
+                                     "blog_slug": post.slug, "media": photo.id, "media_draft": draft_photo.id}
     return world
 
 
@@ -336,7 +378,8 @@ def secrets_of(world: dict, kind: str) -> dict:
     tag = world["tag"]
     return {"name": world["groups"][kind]["name"], "topic": f"{kind} topic {tag}", "reply": f"{kind} reply {tag}",
             "live": f"{kind} live {tag}", "event": f"{kind} event {tag}", "agenda": f"{kind} agenda {tag}",
-            "blog": f"{kind} blog {tag}", "words": f"{kind} words {tag}"}
+            "blog": f"{kind} blog {tag}", "words": f"{kind} words {tag}", "media": f"{kind} photo {tag}",
+            "draft_media": f"{kind} draft photo {tag}"}
 
 
 def clients_for(app, world) -> dict:
@@ -428,7 +471,7 @@ def test_every_url_of_the_table_routes(app):
     """A channel whose URL no longer routes would answer 404 and pass every "hidden" cell: it is
     an error naming the URL instead (the matrix must follow a renamed or removed route)."""
     world = {"slug": "a-group", "topic": 1, "opening": 2, "reply": 3, "seq": 1, "event": 1, "blog": 1,
-             "blog_slug": "a-post", "peer": 1}
+             "blog_slug": "a-post", "peer": 1, "media": 1, "media_draft": 2}
     routed(app, [template.format(**world) for template in {**CHANNELS, **LIST_URLS}.values()])
 
 
@@ -601,7 +644,7 @@ def test_marker_never_reaches_non_members_and_removal_takes_effect_at_once(app):
     secret_marker = "sm" + uuid.uuid4().hex
     secret_name = "Hush " + uuid.uuid4().hex
     word = "zq" + uuid.uuid4().hex[:10]
-    with app.app_context():
+    with app.test_request_context():  # a request context: bodies that embed media render their URLs
         people = {name: make_user(display_name=f"{name.title()} {uuid.uuid4().hex[:6]}")
                   for name in ("owner", "member", "requester", "banned", "outsider")}
         closed = make_group(people["owner"], kind="closed", name="Closed circle " + uuid.uuid4().hex[:6])
@@ -626,13 +669,23 @@ def test_marker_never_reaches_non_members_and_removal_takes_effect_at_once(app):
             # post's slug is its title, so the marker is in its address too).
             event = make_event(people["owner"], group=group, visibility="group", title=f"Event {marker} {word}",
                                description=f"Agenda {marker} {word}")
+            # Files: the marker in the name, title, alt text and description of a photo shared to the
+            # group and embedded in its blog post, and of one embedded only in a draft.
+            from app.media.services import upload
+            from tests.test_media_gauntlet import png
+            photo, draft_photo = (upload(people["owner"], f"{label} {marker}.png", png(), title=f"Photo {marker} {word}",
+                                         alt=f"Alt {marker}", description=f"About {marker}", group=shared)
+                                  for label, shared in (("Photo", group), ("Draft", None)))
+            make_blog_post(people["owner"], group=group, visibility="private", title=f"Draft {marker}",
+                           body=f"![Draft {marker}](/media/{draft_photo.id})")
             post = make_blog_post(people["owner"], group=group, visibility="group", title=f"Blog {marker} {word}",
-                                  body=f"Words {marker} {word}")
+                                  body=f"Words {marker} {word} ![Photo {marker}](/media/{photo.id})")
             # The member answers the event: an RSVP must not keep a door open after removal.
             from app.agenda.services import set_rsvp
             set_rsvp(event, people["member"], "going")
             worlds[kind] = {"slug": group.slug, "topic": topic.id, "reply": reply.id, "opening": opening,
-                            "name": group.name, "seq": 1, "event": event.id, "blog": post.id, "blog_slug": post.slug}
+                            "name": group.name, "seq": 1, "event": event.id, "blog": post.id, "blog_slug": post.slug,
+                            "media": photo.id, "media_draft": draft_photo.id}
         ids = {name: u.id for name, u in people.items()}
 
     def channel_urls(kind):
@@ -693,7 +746,7 @@ def test_marker_never_reaches_non_members_and_removal_takes_effect_at_once(app):
                "new_topic_form", "requests",
                "event", "event_ics", "group_events", "event_edit_form", "event_delete_form", "new_event_form",
                "blog_post", "blog_permalink", "group_blog", "group_blog_feed", "blog_edit_form", "blog_delete_form",
-               "new_blog_form")]
+               "new_blog_form", "media_published", "media_published_thumb", "media_published_about", "group_files")]
     wrong = {url: code for url in inside if (code := member.get(url).status_code) != 404}
     assert not wrong, f"the removed member still gets in: {wrong}"
     assert member.get(f"/groups/{slug}").status_code == 200  # the closed landing page stays public

@@ -7,7 +7,7 @@ from tests.factories import a_group, browser, member, person, staff, text
 
 
 def _names(page: str) -> set[str]:
-    return {html.unescape(n) for n in re.findall(r'<h3><a href="/groups/[^"]+">([^<]+)</a></h3>', page)}
+    return {html.unescape(n) for n in re.findall(r'<a href="/groups/[^"]+">([^<]+)</a></h3>', page)}
 
 
 def _total(page: str) -> int:

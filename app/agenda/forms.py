@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from app.agenda.services import (CITY_MAX, DESCRIPTION_MAX, KIND_LABELS, LOCATION_MAX, TITLE_MAX, URL_MAX, EventInput,
                                  zone_names)
 from app.core.countries import COUNTRIES
+from app.media.forms import picture_choices
 
 TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
 DEFAULT_ZONE = "Europe/Brussels"
@@ -46,6 +47,9 @@ class EventForm(FlaskForm):
                           + [SelectChoice(code, name) for code, name in COUNTRIES.items()])
     online_url = URLField(_l("Link to join online"), filters=[_strip], validators=[Optional(), Length(max=URL_MAX)])
     centre = StringField(_l("Hosting cancer centre"), filters=[_strip], validators=[Optional(), Length(max=600)])
+    # The organiser's own files (app/media); choices are filled in by the route.
+    cover = SelectField(_l("Cover image"), choices=[], validate_choice=False, default="")
+    programme = SelectField(_l("Programme (PDF)"), choices=[], validate_choice=False, default="")
     visibility = RadioField(_l("Who can see it"), default="public", choices=[
         SelectChoice("public", _l("Everyone, including visitors who are not signed in")),
         SelectChoice("members", _l("Signed-in members of Oncollab only")),
@@ -61,7 +65,17 @@ class EventForm(FlaskForm):
             all_day=bool(self.all_day.data), start_date=self.start_date.data, start_time=self.start_time.data,
             end_date=self.end_date.data, end_time=self.end_time.data, timezone=self.timezone.data or "UTC",
             location=self.location.data or "", city=self.city.data or "", country=self.country.data or None,
-            online_url=self.online_url.data or "", centre_id=centre_id, visibility=self.visibility.data)
+            online_url=self.online_url.data or "", centre_id=centre_id, visibility=self.visibility.data,
+            cover_id=_id(self.cover.data), programme_id=_id(self.programme.data))
+
+    def offer_files(self, owner_id: int) -> None:
+        """The organiser's described images and PDFs, for the cover and programme selects."""
+        self.cover.choices = picture_choices(owner_id, "image")
+        self.programme.choices = picture_choices(owner_id, "document")
+
+
+def _id(value) -> int | None:
+    return int(value) if value and str(value).isdigit() else None
 
 
 class DeleteForm(FlaskForm):

@@ -24,6 +24,7 @@ from app.core.pagination import page_arg
 from app.directory.models import Centre
 from app.extensions import db
 from app.forum.limits import posting_limit
+from app.media.models import Media
 from app.models_base import utcnow
 
 PER_PAGE = 20
@@ -97,7 +98,10 @@ def render_event(event: Event, form: RsvpForm | None = None, status: int = 200):
         can_rsvp=policy.can_rsvp(current_user, event) and not event.is_past(utcnow()),
         is_past=event.is_past(utcnow()),
         attendees=queries.attendees(event) if manager else [],
-        show_group=event.group is not None and policy.can_view(current_user, event.group)), status
+        show_group=event.group is not None and policy.can_view(current_user, event.group),
+        # Shown wherever the event is (policy/media: the event uses them).
+        cover=db.session.get(Media, event.cover_id) if event.cover_id else None,
+        programme=db.session.get(Media, event.programme_id) if event.programme_id else None), status
 
 
 # ---------------------------------------------------------------------------------------------
@@ -127,6 +131,7 @@ def new():
         group = policy.group_or_404(group_slug)
     allowed = policy.can_create_event(current_user, group)
     form = EventForm()
+    form.offer_files(current_user.id)
     status = 200
     if not form.is_submitted():
         centre_slug = request.args.get("centre", "")
@@ -162,6 +167,7 @@ def edit(event_id):
     if not policy.can_edit_event(current_user, event):
         abort(403, _("Only the organiser, the group's moderators and site moderators can edit this event."))
     form = EventForm()
+    form.offer_files(event.created_by)
     status = 200
     if not form.is_submitted():
         _fill(form, event)
@@ -196,6 +202,7 @@ def _fill(form: EventForm, event: Event) -> None:
     form.online_url.data = event.online_url
     form.centre.data = services.centre_label(event.centre) if event.centre else ""
     form.visibility.data = event.visibility if event.visibility in ("public", "members") else "public"
+    form.cover.data, form.programme.data = str(event.cover_id or ""), str(event.programme_id or "")
 
 
 def _act(event_id: int, action, done: str):

@@ -21,13 +21,15 @@ from sqlalchemy import func, select
 from app import policy
 from app.agenda.models import KINDS, RSVP_STATES, Event, EventRsvp
 from app.agenda.queries import eager
+from app.composer.render import render_for
 from app.core.countries import COUNTRIES
 from app.core.errors import ServiceError
 from app.core.text import SPACES, UNSTORABLE
 from app.directory.models import Centre
 from app.extensions import db
+from app.media.services import choose_picture
 from app.models_base import utcnow
-from app.sanitize import SANITIZER_VERSION, render_markdown
+from app.sanitize import SANITIZER_VERSION
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 20_000
@@ -138,6 +140,8 @@ class EventInput:
     online_url: str = ""
     centre_id: int | None = None
     visibility: str = "public"
+    cover_id: int | None = None  # the organiser's own image (app/media)
+    programme_id: int | None = None  # the organiser's own PDF
 
 
 def _times(data: EventInput) -> tuple[datetime, datetime]:
@@ -168,7 +172,7 @@ def _times(data: EventInput) -> tuple[datetime, datetime]:
     return starts, ends
 
 
-def _clean(data: EventInput, group) -> dict:
+def _clean(data: EventInput, group, organiser_id: int) -> dict:
     title = _line(data.title, "title", TITLE_MAX, required=True)
     description = UNSTORABLE.sub("", str(data.description or "")).replace("\r\n", "\n")
     if len(description) > DESCRIPTION_MAX:
@@ -189,7 +193,14 @@ def _clean(data: EventInput, group) -> dict:
     if centre_id is not None:
         if db.session.get(Centre, centre_id) is None:
             raise EventError(_("We could not find this centre in the directory."), "centre")
-    return dict(title=title, description=description, description_html=str(render_markdown(description)),
+    try:
+        description_html = str(render_for(organiser_id, description))
+        cover = choose_picture(organiser_id, data.cover_id, kinds=("image",), field="cover")
+        programme = choose_picture(organiser_id, data.programme_id, kinds=("document",), field="programme")
+    except ServiceError as error:
+        raise EventError(error.message, error.field or "description") from None
+    return dict(title=title, description=description, description_html=description_html,
+                cover_id=cover.id if cover else None, programme_id=programme.id if programme else None,
                 html_version=SANITIZER_VERSION, kind=data.kind, all_day=bool(data.all_day),
                 starts_at=starts, ends_at=ends, timezone="UTC" if data.all_day else (data.timezone or "UTC"),
                 location=_line(data.location, "location", LOCATION_MAX),
@@ -206,7 +217,7 @@ def create_event(organiser, data: EventInput, *, group=None) -> Event:
         if group is not None and policy.can_view(organiser, group):
             raise EventError(_("Only members of this group can add events to it. Join the group first."), status=403)
         raise EventError(_("Please confirm your e-mail address before adding an event."), status=403)
-    values = _clean(data, group)
+    values = _clean(data, group, organiser.id)
     event = Event(**values, group=group, created_by=organiser.id)
     db.session.add(event)
     db.session.commit()
@@ -217,7 +228,7 @@ def update_event(event: Event, editor, data: EventInput) -> Event:
     """The group never changes (an event does not move between groups)."""
     if not policy.can_edit_event(editor, event):
         raise EventError(_("You cannot edit this event."), status=403)
-    for key, value in _clean(data, event.group).items():
+    for key, value in _clean(data, event.group, event.created_by).items():
         setattr(event, key, value)
     db.session.commit()
     return event

@@ -1,7 +1,7 @@
 """Forms give labels, hints and field errors; the services stay the judge of what is valid."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, StringField, TextAreaField
+from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from app.core.text import BODY_MAX, TITLE_MAX
@@ -18,6 +18,8 @@ class BlogPostForm(FlaskForm):
                         render_kw={"maxlength": TITLE_MAX})
     body = TextAreaField(_l("Your post"), validators=[DataRequired(), Length(max=BODY_MAX)], render_kw={"rows": 16})
     visibility = RadioField(_l("Who can read it"), validators=[DataRequired()], default="private")
+    # Choices are the author's own described images (app/media), filled in by the route.
+    cover = SelectField(_l("Cover image"), choices=[], validate_choice=False, default="")
 
     def __init__(self, *args, group=None, **kwargs):
         super().__init__(*args, **kwargs)

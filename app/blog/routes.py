@@ -14,12 +14,16 @@ from app.accounts.models import User
 from app.blog import bp, queries, services
 from app.blog.forms import BlogPostForm, ConfirmForm
 from app.blog.models import BlogPost
+from app.composer.confirm import CONFIRM_STATUS, warnings_to_confirm
 from app.core.auth import login_required
 from app.core.errors import ServiceError
 from app.core.pagination import page_arg
+from app.extensions import db
 from app.forum.feeds import atom_response
 from app.forum.limits import posting_limit
 from app.forum.queries import viewer
+from app.media.forms import picture_choices
+from app.media.models import Media
 from app.sanitize import SANITIZER_VERSION, render_markdown
 
 ID = "int(max=2147483647)"
@@ -66,7 +70,8 @@ def show(post_id, slug):
     post = policy.get_visible_or_404(BlogPost, post_id)
     if slug != post.slug:
         return redirect(post_url(post), 301)
-    return render_template("blog/show.html", post=post, html=post_html(post), home_url=home_url(post))
+    cover = db.session.get(Media, post.cover_id) if post.cover_id else None  # shown wherever the post is
+    return render_template("blog/show.html", post=post, html=post_html(post), home_url=home_url(post), cover=cover)
 
 
 @bp.get(f"/people/<{ID}:user_id>/blog")
@@ -135,6 +140,14 @@ def _attach_error(form, error: ServiceError) -> None:
         flash(error.message, "error")
 
 
+def _assistant_warnings(form, visibility: str) -> list:
+    """The posting assistant speaks before others can read the post: a private draft is for its
+    author only, so it is saved without a word (the check runs when it is published)."""
+    if visibility == "private":
+        return []
+    return warnings_to_confirm(f"{form.title.data or ''}\n\n{form.body.data or ''}", request.form)
+
+
 @bp.route("/blog/new", methods=["GET", "POST"])
 @login_required
 @posting_limit
@@ -142,13 +155,17 @@ def new():
     group_slug = request.args.get("group", "")
     group = policy.group_or_404(group_slug) if group_slug else None
     form = BlogPostForm(group=group)
+    form.cover.choices = picture_choices(current_user.id)
     allowed = policy.can_write_blog(current_user, group)
-    status = 200
+    status, warnings = 200, []
     if not allowed:
         status = 403  # visible (the group's blog can be read) but not yours to write in
-    elif form.validate_on_submit():
+    elif (valid := form.validate_on_submit()) and (warnings := _assistant_warnings(form, form.visibility.data)):
+        status = CONFIRM_STATUS  # shown again with the warnings; nothing saved yet
+    elif valid:
         try:
             post = services.create_post(viewer(), title=form.title.data, body=form.body.data,
+                                        cover_id=int(form.cover.data) if form.cover.data else None,
                                         visibility=form.visibility.data, group=group)
         except ServiceError as error:
             _attach_error(form, error)
@@ -162,7 +179,7 @@ def new():
     cancel = url_for("blog.group_blog", slug=group.slug) if group else url_for("blog.author", user_id=current_user.id)
     heading = _("Write a post in %(name)s", name=group.name) if group else _("Write a blog post")
     return render_template("blog/form.html", form=form, post=None, group=group, allowed=allowed,
-                           cancel_url=cancel, can_choose=True, heading=heading), status
+                           cancel_url=cancel, can_choose=True, heading=heading, warnings=warnings), status
 
 
 @bp.route(f"/blog/<{ID}:post_id>/edit", methods=["GET", "POST"])
@@ -174,15 +191,21 @@ def edit(post_id):
         abort(403, _("You cannot edit this post."))
     can_choose = policy.can_choose_blog_audience(current_user, post)
     form = BlogPostForm(group=post.group)
+    form.cover.choices = picture_choices(post.author_id)
     if not can_choose:
         form.visibility.choices = [c for c in form.visibility.choices if c[0] == post.visibility]
-    status = 200
+    status, warnings = 200, []
     if not form.is_submitted():
         form.title.data, form.body.data, form.visibility.data = post.title, post.body, post.visibility
-    elif form.validate():
+        form.cover.data = str(post.cover_id or "")
+    elif (valid := form.validate()) and (warnings := _assistant_warnings(
+            form, form.visibility.data if can_choose else post.visibility)):
+        status = CONFIRM_STATUS
+    elif valid:
         was_draft = post.is_draft
         try:
             services.update_post(post, viewer(), title=form.title.data, body=form.body.data,
+                                 cover_id=int(form.cover.data) if form.cover.data else None,
                                  visibility=form.visibility.data if can_choose else None)
         except ServiceError as error:
             _attach_error(form, error)
@@ -198,7 +221,7 @@ def edit(post_id):
     else:
         status = 400
     return render_template("blog/form.html", form=form, post=post, group=post.group, allowed=True,
-                           cancel_url=post_url(post), can_choose=can_choose,
+                           cancel_url=post_url(post), can_choose=can_choose, warnings=warnings,
                            heading=_("Edit “%(title)s”", title=post.title)), status
 
 

@@ -8,11 +8,13 @@ from sqlalchemy import select
 
 from app import policy
 from app.blog.models import GROUP_VISIBILITIES, PERSONAL_VISIBILITIES, BlogPost
+from app.composer.render import render_for
 from app.core.errors import Denied, ServiceError
 from app.core.text import clean_body, clean_title, slugify
 from app.extensions import db
+from app.media.services import choose_picture
 from app.models_base import utcnow
-from app.sanitize import SANITIZER_VERSION, render_markdown
+from app.sanitize import SANITIZER_VERSION
 
 __all__ = ["Denied", "create_post", "update_post", "delete_post"]
 
@@ -40,10 +42,17 @@ def _refusal(author, group) -> str:
 def _render(post: BlogPost, title: str, body: str) -> None:
     post.title, post.slug = title, slugify(title, fallback="post")
     if body != post.body or post.html_version != SANITIZER_VERSION:
-        post.body, post.body_html, post.html_version = body, str(render_markdown(body)), SANITIZER_VERSION
+        post.body, post.body_html, post.html_version = body, str(render_for(post.author_id, body)), SANITIZER_VERSION
 
 
-def create_post(author, *, title: str, body: str, visibility: str = "private", group=None) -> BlogPost:
+def _cover(author_id: int, cover_id: int | None) -> int | None:
+    """Only the author's own, described image can be the cover (it is shown wherever the post is)."""
+    media = choose_picture(author_id, cover_id, field="cover")
+    return media.id if media is not None else None
+
+
+def create_post(author, *, title: str, body: str, visibility: str = "private", group=None,
+                cover_id: int | None = None) -> BlogPost:
     """A new post in the author's blog or a group's blog; ``private`` keeps it as a draft."""
     if not policy.can_write_blog(author, group):
         raise Denied(_refusal(author, group))
@@ -51,6 +60,7 @@ def create_post(author, *, title: str, body: str, visibility: str = "private", g
     visibility = _check_visibility(visibility, group)
     post = BlogPost(author_id=author.id, group=group, visibility=visibility, body="", html_version=0)
     _render(post, title, body)
+    post.cover_id = _cover(author.id, cover_id)
     if visibility != "private":
         post.published_at = utcnow()
     db.session.add(post)
@@ -58,7 +68,8 @@ def create_post(author, *, title: str, body: str, visibility: str = "private", g
     return post
 
 
-def update_post(post: BlogPost, editor, *, title: str, body: str, visibility: str | None = None) -> BlogPost:
+def update_post(post: BlogPost, editor, *, title: str, body: str, visibility: str | None = None,
+                cover_id: int | None = None) -> BlogPost:
     """Moderators may correct the words; only the author decides who reads them (so nobody
     else can publish a draft or widen a post's audience)."""
     if not policy.can_edit_blog_post(editor, post):
@@ -68,6 +79,7 @@ def update_post(post: BlogPost, editor, *, title: str, body: str, visibility: st
     if visibility != post.visibility and not policy.can_choose_blog_audience(editor, post):
         raise Denied(_("Only the author can change who reads this post."), "visibility")
     _render(post, title, body)
+    post.cover_id = _cover(post.author_id, cover_id)
     post.visibility = visibility
     if visibility != "private" and post.published_at is None:
         post.published_at = utcnow()
@@ -92,6 +104,6 @@ def rerender_stale(batch: int = 500) -> int:
         if not posts:
             return done
         for post in posts:
-            post.body_html, post.html_version = str(render_markdown(post.body)), SANITIZER_VERSION
+            post.body_html, post.html_version = str(render_for(post.author_id, post.body, strict=False)), SANITIZER_VERSION
         db.session.commit()
         done += len(posts)

@@ -19,6 +19,7 @@ from app.groups import bp, queries, services
 from app.groups.forms import NETWORK_LABELS, ButtonForm, DeleteForm, GroupForm, TransferForm
 from app.groups.models import KINDS, Group
 from app.groups.services import GroupError
+from app.media.forms import picture_choices
 
 # ---------------------------------------------------------------------------------------------
 # Helpers shared with membership_routes.py
@@ -128,7 +129,8 @@ def edit(slug):
         else:
             flash(_("Changes saved."), "success")
             return redirect(url_for("groups.show", slug=group.slug), 303)
-    return render_template("groups/form.html", form=form, group=group), 400 if form.errors else 200
+    extra = {"pictures": picture_choices(current_user.id)} if policy.can_manage_group(current_user, group) else {}
+    return render_template("groups/form.html", form=form, group=group, **extra), 400 if form.errors else 200
 
 
 # ---------------------------------------------------------------------------------------------
